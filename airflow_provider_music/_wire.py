@@ -1,0 +1,502 @@
+"""
+The AI/ML API's wire format, and nothing else: URLs, request bodies, response parsing, statuses.
+
+It performs no I/O, so the sync hook (requests), the async hook side (httpx), the emulator's tests
+and the unit tests all share this one reading of the service. It imports nothing heavy: operator
+modules use it at DAG-parse time to validate input.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from airflow_provider_music import __version__
+from airflow_provider_music.defaults import (
+    BACKOFF_BASE_S,
+    BACKOFF_MAX_S,
+    DEFAULT_HOST,
+    DEFAULT_MODEL,
+    GENERATE_AUDIO_PATH,
+    MUSIC_LENGTH_MAX_MS,
+    MUSIC_LENGTH_MIN_MS,
+    PROMPT_MAX_CHARS,
+    RETRY_AFTER_MAX_S,
+)
+from airflow_provider_music.exceptions import (
+    MusicAPIError,
+    MusicAuthError,
+    MusicCreditsError,
+    MusicInputError,
+    MusicRejectedError,
+    MusicSubmitUncertainError,
+    MusicTransientError,
+)
+
+USER_AGENT = f"airflow-provider-music/{__version__}"
+
+Operation = Literal["submit", "status"]
+
+# Fields the vendor documents for each model. For eleven_music the list is complete (confirmed),
+# so anything else is refused before it costs a request; other models are passed through.
+MODEL_FIELDS: dict[str, frozenset[str]] = {
+    DEFAULT_MODEL: frozenset({"model", "prompt", "music_length_ms"}),
+}
+
+
+class GenerationStatus(str, Enum):
+    """A generation's status as the service reports it, folded into what a waiter needs to know."""
+
+    QUEUED = "queued"
+    GENERATING = "generating"
+    WAITING = "waiting"  # seen by older clients
+    ACTIVE = "active"  # seen by older clients
+    COMPLETED = "completed"
+    ERROR = "error"
+    UNKNOWN = "unknown"  # anything else: treated as a failure, never as "keep waiting"
+
+    @classmethod
+    def parse(cls, raw: object) -> GenerationStatus:
+        """Map the service's string to a member; unknown or missing values become ``UNKNOWN``."""
+        if isinstance(raw, str):
+            try:
+                status = cls(raw.strip().lower())
+            except ValueError:
+                return cls.UNKNOWN
+            return status
+        return cls.UNKNOWN
+
+    def is_pending(self) -> bool:
+        return self in _PENDING
+
+    def is_terminal(self) -> bool:
+        return not self.is_pending()
+
+    def is_success(self) -> bool:
+        return self is GenerationStatus.COMPLETED
+
+
+_PENDING = frozenset(
+    {GenerationStatus.QUEUED, GenerationStatus.GENERATING, GenerationStatus.WAITING, GenerationStatus.ACTIVE}
+)
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One parsed answer of ``GET /v2/generate/audio``."""
+
+    id: str
+    status: GenerationStatus
+    raw_status: str
+    audio_url: str | None = None
+    error_message: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    """A request, described as data so each transport sends the very same thing."""
+
+    method: Literal["GET", "POST"]
+    url: str
+    operation: Operation
+    params: Mapping[str, str] | None = None
+    json_body: Mapping[str, Any] | None = None
+
+
+# --- building requests ---------------------------------------------------------------------------
+
+
+def normalize_base_url(host: str | None, port: int | None = None, schema: str | None = None) -> str:
+    """Turn an Airflow connection's host (with or without scheme) into a base URL with no trailing slash."""
+    host = (host or "").strip()
+    if not host:
+        return DEFAULT_HOST
+    if "://" not in host:
+        host = f"https://{host}"
+    parts = urlsplit(host)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise MusicInputError(f"connection host {host!r} is not an http(s) URL")
+    netloc = parts.netloc
+    if port and parts.port is None:
+        netloc = f"{netloc}:{port}"
+    path = parts.path.rstrip("/")
+    if schema and not path:
+        path = "/" + schema.strip("/")
+    return urlunsplit((parts.scheme, netloc, path, "", ""))
+
+
+def auth_headers(api_key: str) -> dict[str, str]:
+    """Headers for every API call; the key is only ever put here."""
+    return {
+        "Authorization": f"Bearer {api_key}",
+        "User-Agent": USER_AGENT,
+        "Accept": "application/json",
+    }
+
+
+def validate_submission(
+    prompt: object,
+    music_length_ms: object = None,
+    model: object = DEFAULT_MODEL,
+    extra_body: object = None,
+) -> None:
+    """Refuse what the service would refuse, naming the field, the problem and the limit."""
+    if not isinstance(model, str) or not model.strip():
+        raise MusicInputError(f"model must be a non-empty string, got {model!r}")
+    if not isinstance(prompt, str):
+        raise MusicInputError(f"prompt must be a string, got {type(prompt).__name__}")
+    if not prompt.strip():
+        raise MusicInputError("prompt must not be empty")
+    if len(prompt) > PROMPT_MAX_CHARS:
+        raise MusicInputError(
+            f"prompt is {len(prompt)} characters long; the limit is {PROMPT_MAX_CHARS} characters"
+        )
+    if music_length_ms is not None:
+        if isinstance(music_length_ms, bool) or not isinstance(music_length_ms, int):
+            raise MusicInputError(
+                f"music_length_ms must be an integer number of milliseconds, got {music_length_ms!r}"
+            )
+        if not MUSIC_LENGTH_MIN_MS <= music_length_ms <= MUSIC_LENGTH_MAX_MS:
+            raise MusicInputError(
+                f"music_length_ms is {music_length_ms}; it must be from {MUSIC_LENGTH_MIN_MS} "
+                f"to {MUSIC_LENGTH_MAX_MS} (10 s to 5 min)"
+            )
+    if extra_body is None:
+        return
+    if not isinstance(extra_body, Mapping) or not all(isinstance(k, str) for k in extra_body):
+        raise MusicInputError(f"extra_body must be a mapping of field names to values, got {extra_body!r}")
+    clash = sorted({"model", "prompt", "music_length_ms"} & set(extra_body))
+    if clash:
+        raise MusicInputError(f"extra_body must not set {', '.join(clash)}: pass them as parameters")
+    allowed = MODEL_FIELDS.get(model)
+    if allowed is not None:
+        unknown = sorted(set(extra_body) - allowed)
+        if unknown:
+            raise MusicInputError(
+                f"extra_body field(s) {', '.join(unknown)} are not accepted by {model}; "
+                f"allowed fields: {', '.join(sorted(allowed))}"
+            )
+    try:
+        json.dumps(dict(extra_body))
+    except (TypeError, ValueError) as err:
+        raise MusicInputError(f"extra_body must be JSON-serializable: {err}") from None
+
+
+def coerce_music_length(value: object) -> object:
+    """Accept a rendered template's digits ("30000") as an integer; leave anything else for validation."""
+    if isinstance(value, str) and re.fullmatch(r"\s*\d+\s*", value):
+        return int(value)
+    return value
+
+
+def build_submit_request(
+    base_url: str,
+    prompt: str,
+    music_length_ms: int | None = None,
+    model: str = DEFAULT_MODEL,
+    extra_body: Mapping[str, Any] | None = None,
+) -> ApiRequest:
+    """Validate, then describe ``POST /v2/generate/audio``."""
+    validate_submission(prompt, music_length_ms, model, extra_body)
+    body: dict[str, Any] = {"model": model, "prompt": prompt}
+    if music_length_ms is not None:
+        body["music_length_ms"] = music_length_ms
+    if extra_body:
+        body.update(extra_body)
+    return ApiRequest("POST", base_url + GENERATE_AUDIO_PATH, "submit", json_body=body)
+
+
+def build_status_request(base_url: str, generation_id: str) -> ApiRequest:
+    """Describe ``GET /v2/generate/audio?generation_id=...`` (the transport URL-encodes the id)."""
+    validate_generation_id(generation_id)
+    return ApiRequest(
+        "GET", base_url + GENERATE_AUDIO_PATH, "status", params={"generation_id": generation_id}
+    )
+
+
+def model_of(generation_id: str) -> str | None:
+    """The model named by an id's ``:<model>`` suffix (``<uuid>:elevenlabs/eleven_music``), if any."""
+    _, sep, model = generation_id.partition(":")
+    return model if sep and model else None
+
+
+def validate_generation_id(generation_id: object) -> str:
+    if not isinstance(generation_id, str) or not generation_id.strip():
+        raise MusicInputError(f"generation_id must be a non-empty string, got {generation_id!r}")
+    if any(ord(c) < 32 for c in generation_id) or len(generation_id) > 512:
+        raise MusicInputError("generation_id contains control characters or is longer than 512 characters")
+    return generation_id
+
+
+# --- parsing responses ---------------------------------------------------------------------------
+
+
+def _json_object(content: bytes) -> dict[str, Any] | None:
+    try:
+        data = json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def parse_retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date), capped; None if absent."""
+    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        import time
+
+        seconds = when.timestamp() - time.time()
+    return max(0.0, min(seconds, RETRY_AFTER_MAX_S))
+
+
+def failure_message(payload: object) -> str:
+    """The most useful text in a failure payload: ``message``, then ``detail[].msg``, then raw JSON."""
+    if isinstance(payload, str) and payload.strip():
+        return payload.strip()
+    if isinstance(payload, Mapping):
+        for key in ("message", "msg", "error_description", "title"):
+            value = payload.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+        for key in ("detail", "details", "errors"):
+            value = payload.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+            if isinstance(value, list):
+                msgs = [_detail_text(item) for item in value]
+                msgs = [m for m in msgs if m]
+                if msgs:
+                    return "; ".join(msgs)
+        nested = payload.get("error")
+        if nested is not None and nested is not payload:
+            text = failure_message(nested)
+            if text:
+                return text
+    if payload in (None, "", {}, []):
+        return ""
+    return json.dumps(payload, sort_keys=True, default=str)[:1000]
+
+
+def _detail_text(item: object) -> str:
+    if isinstance(item, Mapping):
+        msg = item.get("msg") or item.get("message")
+        loc = item.get("loc") or item.get("field")
+        if isinstance(loc, list):
+            loc = ".".join(str(p) for p in loc)
+        if msg:
+            return f"{loc}: {msg}" if loc else str(msg)
+        return json.dumps(item, sort_keys=True, default=str)
+    return str(item) if item else ""
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """Remove secrets from text that came from outside (a service may echo what it was sent)."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text
+
+
+def redact_url(url: str) -> str:
+    """A URL fit for logs: no query string, no fragment, no user info (signed URLs are credentials)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable URL>"
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc = f"{netloc}:{parts.port}"
+    suffix = "?..." if parts.query else ""
+    return urlunsplit((parts.scheme, netloc, parts.path, "", "")) + suffix
+
+
+def error_from_response(
+    operation: Operation,
+    status_code: int,
+    headers: Mapping[str, str],
+    content: bytes,
+    secrets: Iterable[str] = (),
+) -> MusicAPIError:
+    """Classify a non-2xx answer (the caller raises it): what retrying can fix, and what it cannot."""
+    body = _json_object(content)
+    request_id = None
+    service_message = ""
+    if body is not None:
+        rid = body.get("requestId") or body.get("request_id")
+        request_id = str(rid) if rid else None
+        service_message = failure_message(body)
+    elif content:
+        service_message = content[:300].decode("utf-8", "replace").strip()
+    if request_id is None:
+        request_id = next(
+            (v for k, v in headers.items() if k.lower() in ("x-request-id", "request-id")), None
+        )
+    service_message = redact(service_message, secrets)
+    what = "creating the generation" if operation == "submit" else "reading the generation"
+    detail = f": {service_message}" if service_message else ""
+    rid_note = f" [requestId={request_id}]" if request_id else ""
+    kwargs: dict[str, Any] = {
+        "http_status": status_code,
+        "request_id": request_id,
+        "service_message": service_message or None,
+    }
+    if status_code == 401:
+        return MusicAuthError(
+            f"AI/ML API refused the API key (HTTP 401) while {what}{detail}{rid_note}. "
+            "Check the password field of the connection.",
+            **kwargs,
+        )
+    if status_code == 403:
+        return MusicCreditsError(
+            f"AI/ML API answered HTTP 403 (out of credits or not allowed) while {what}{detail}{rid_note}",
+            **kwargs,
+        )
+    if status_code == 429 or status_code == 408 or status_code >= 500:
+        message = f"AI/ML API answered HTTP {status_code} while {what}{detail}{rid_note}"
+        if operation == "submit" and status_code != 429:
+            return MusicSubmitUncertainError(
+                message + ". The generation may have been created (and billed), so it is not resent; "
+                "check the AI/ML API dashboard before running the task again.",
+                **kwargs,
+            )
+        return MusicTransientError(message, retry_after=parse_retry_after(headers), **kwargs)
+    return MusicRejectedError(
+        f"AI/ML API rejected the request (HTTP {status_code}){detail}{rid_note}", **kwargs
+    )
+
+
+def _garbled(operation: Operation, status_code: int, content: bytes, why: str) -> MusicAPIError:
+    message = (
+        f"AI/ML API answered HTTP {status_code} with {why} while "
+        f"{'creating' if operation == 'submit' else 'reading'} the generation: {_preview(content)}"
+    )
+    if operation == "submit":
+        return MusicSubmitUncertainError(
+            message + ". The generation may have been created, so it is not resent.", http_status=status_code
+        )
+    return MusicTransientError(message, http_status=status_code)
+
+
+def _preview(content: bytes) -> str:
+    text = content[:120].decode("utf-8", "replace").replace("\n", " ").strip()
+    return repr(text) if text else "an empty body"
+
+
+def parse_submit_response(
+    status_code: int, headers: Mapping[str, str], content: bytes, secrets: Iterable[str] = ()
+) -> str:
+    """The new generation's id from a POST answer (any 2xx), or the classified error."""
+    if not 200 <= status_code < 300:
+        raise error_from_response("submit", status_code, headers, content, secrets)
+    body = _json_object(content)
+    if body is None:
+        raise _garbled("submit", status_code, content, "a body that is not a JSON object")
+    gen_id = body.get("id") or body.get("generation_id")
+    if not isinstance(gen_id, str) or not gen_id.strip():
+        raise _garbled("submit", status_code, content, "no generation id")
+    return gen_id
+
+
+def parse_generation_response(
+    status_code: int,
+    headers: Mapping[str, str],
+    content: bytes,
+    generation_id: str,
+    secrets: Iterable[str] = (),
+) -> Generation:
+    """A status answer, parsed loosely: optional fields may be missing, unknown statuses stay visible."""
+    if not 200 <= status_code < 300:
+        raise error_from_response("status", status_code, headers, content, secrets)
+    body = _json_object(content)
+    if body is None:
+        raise _garbled("status", status_code, content, "a body that is not a JSON object")
+    if "status" not in body:
+        raise _garbled("status", status_code, content, "no status")
+    raw_status = str(body.get("status"))
+    status = GenerationStatus.parse(body.get("status"))
+    audio_url = None
+    audio = body.get("audio_file")
+    if isinstance(audio, Mapping):
+        url = audio.get("url")
+        audio_url = url if isinstance(url, str) and url.strip() else None
+    elif isinstance(body.get("audio_url"), str):
+        audio_url = body["audio_url"]
+    error_message = None
+    if status is GenerationStatus.ERROR or status is GenerationStatus.UNKNOWN:
+        payload = body.get("error")
+        error_message = redact(failure_message(payload), secrets) or None
+    return Generation(
+        id=str(body.get("id") or generation_id),
+        status=status,
+        raw_status=raw_status,
+        audio_url=audio_url,
+        error_message=error_message,
+        raw=body,
+    )
+
+
+def generation_failure_text(generation: Generation) -> str:
+    """The message a task fails with when a generation ends without audio."""
+    if generation.status is GenerationStatus.ERROR:
+        why = generation.error_message or "no reason given"
+        return f"Generation {generation.id} failed on the service: {why}"
+    if generation.status is GenerationStatus.COMPLETED:
+        return f"Generation {generation.id} is completed but the service gave no audio URL"
+    extra = f" ({generation.error_message})" if generation.error_message else ""
+    return (
+        f"Generation {generation.id} reported the unknown status {generation.raw_status!r}{extra}; "
+        "treating it as a failure rather than waiting forever"
+    )
+
+
+# --- transport faults and retrying ---------------------------------------------------------------
+
+
+def transport_error(operation: Operation, exc: BaseException, *, sent: bool) -> MusicAPIError:
+    """Classify a failure below HTTP: before the request left, a retry is safe; after, a POST is not."""
+    what = type(exc).__name__
+    if operation == "submit" and sent:
+        return MusicSubmitUncertainError(
+            f"The POST to the AI/ML API failed after it was sent ({what}); the generation may have been "
+            "created (and billed), so it is not resent. Check the AI/ML API dashboard before retrying."
+        )
+    phase = "before the request was sent" if not sent else "while waiting for the answer"
+    return MusicTransientError(f"Could not reach the AI/ML API {phase}: {what}")
+
+
+def backoff_delay(attempt: int, retry_after: float | None = None) -> float:
+    """Seconds to wait before attempt ``attempt + 1``: the server's Retry-After, else full-jitter backoff."""
+    if retry_after is not None:
+        return retry_after
+    ceiling = min(BACKOFF_MAX_S, BACKOFF_BASE_S * (2 ** max(0, attempt - 1)))
+    return random.uniform(ceiling / 2, ceiling)
+
+
+# --- naming stored objects -------------------------------------------------------------------------
+
+
+def safe_object_name(generation_id: str) -> str:
+    """One safe path segment from an opaque id that contains ``:`` and ``/``; distinct ids stay distinct."""
+    import hashlib
+
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", generation_id).strip("._-")[:80] or "generation"
+    digest = hashlib.sha256(generation_id.encode("utf-8")).hexdigest()[:10]
+    return f"{readable}-{digest}"

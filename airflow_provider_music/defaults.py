@@ -1,0 +1,53 @@
+"""Every default the provider uses, in one place so a reviewer can see the whole budget at once."""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- Connection -------------------------------------------------------------------------------
+CONN_TYPE: Final = "aimlapi"
+DEFAULT_CONN_ID: Final = "aimlapi_default"
+DEFAULT_HOST: Final = "https://api.aimlapi.com"
+DEFAULT_MODEL: Final = "elevenlabs/eleven_music"
+GENERATE_AUDIO_PATH: Final = "/v2/generate/audio"
+
+# --- Request validation (the vendor's documented limits for eleven_music) ---------------------
+PROMPT_MAX_CHARS: Final = 2000
+MUSIC_LENGTH_MIN_MS: Final = 10_000
+MUSIC_LENGTH_MAX_MS: Final = 300_000
+
+# --- HTTP --------------------------------------------------------------------------------------
+CONNECT_TIMEOUT_S: Final = 10.0
+READ_TIMEOUT_S: Final = 60.0
+# Attempts per API call for transient faults (429, 5xx, resets, timeouts, unparseable 200s).
+MAX_REQUEST_ATTEMPTS: Final = 5
+BACKOFF_BASE_S: Final = 1.0
+BACKOFF_MAX_S: Final = 30.0
+# A Retry-After larger than this is a sign of an outage, not of a short throttle.
+RETRY_AFTER_MAX_S: Final = 120.0
+
+# --- Waiting -----------------------------------------------------------------------------------
+# The vendor polls every 10 s; a short track usually finishes within 30 s.
+DEFAULT_POLL_INTERVAL_S: Final = 10.0
+# The vendor's examples give up after 600-1000 s; 30 minutes leaves room for long tracks and queues.
+DEFAULT_TIMEOUT_S: Final = 30 * 60.0
+# Consecutive transient poll failures the trigger absorbs before it gives up (reset on success).
+DEFAULT_MAX_CONSECUTIVE_POLL_FAILURES: Final = 10
+# Airflow's own deferral timeout is a safety net behind the trigger's wall-clock deadline.
+DEFERRAL_TIMEOUT_MARGIN_S: Final = 300.0
+
+# --- Delivery ----------------------------------------------------------------------------------
+# One read from the audio URL and one storage write block; peak memory stays near two of these.
+# S3 multipart parts must be at least 5 MiB, so that is the floor for the storage block.
+DEFAULT_CHUNK_SIZE: Final = 8 * 1024 * 1024
+MIN_STORAGE_BLOCK_SIZE: Final = 5 * 1024 * 1024
+# A 300 s stereo 48 kHz 24-bit WAV is ~86 MB; anything far beyond is a runaway download.
+DEFAULT_MAX_AUDIO_BYTES: Final = 512 * 1024 * 1024
+# Times an expired audio URL (403/404/410) is refreshed through a new GET of the generation.
+MAX_URL_REFRESHES: Final = 3
+IF_EXISTS_CHOICES: Final = ("overwrite", "skip", "fail")
+DEFAULT_IF_EXISTS: Final = "overwrite"
+SIDECAR_SUFFIX: Final = ".json"
+
+# --- Durable generation records ---------------------------------------------------------------
+STATE_KEY_GENERATION_ID: Final = "aimlapi_generation_id"

@@ -1,0 +1,136 @@
+"""``python -m airflow_provider_music.emulator``: serve the emulator until SIGTERM/SIGINT.
+
+Prints ``emulator listening api=URL audio=URL`` (flushed) once both ports accept connections, and
+optionally writes the same as JSON to ``--ready-file`` so scripts need not parse stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+from typing import TYPE_CHECKING
+
+from ._audio import FORMATS
+from ._server import EmulatorServer, logger, raise_fd_limit
+from ._state import Config
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+
+def _non_negative(value: str) -> float:
+    number = float(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError("must be >= 0")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m airflow_provider_music.emulator",
+        description="Local emulator of the AI/ML API music endpoints (/v2/generate/audio) and its audio CDN.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    parser.add_argument(
+        "--port", type=int, default=8080, help="API port; 0 picks a free one (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--audio-port",
+        type=int,
+        default=None,
+        help="audio (CDN) port; default: 0 (free) when --port is 0, else --port + 1",
+    )
+    parser.add_argument(
+        "--api-key",
+        default=os.environ.get("AIMLAPI_EMULATOR_API_KEY", "emulator-key"),
+        help="the accepted bearer key (default: $AIMLAPI_EMULATOR_API_KEY or 'emulator-key')",
+    )
+    parser.add_argument("--generation-seconds", type=_non_negative, default=3.0, help="time to 'completed'")
+    parser.add_argument(
+        "--queued-seconds",
+        type=_non_negative,
+        default=None,
+        help="time in 'queued' (default: 25%% of generation)",
+    )
+    parser.add_argument("--audio-format", choices=FORMATS, default="wav", help="default: %(default)s")
+    parser.add_argument("--url-ttl", type=_non_negative, default=900.0, help="audio link lifetime in seconds")
+    parser.add_argument(
+        "--submit-status", type=int, choices=(200, 201), default=200, help="HTTP code of a POST"
+    )
+    parser.add_argument("--usage", action="store_true", help="add meta.usage to POST answers")
+    parser.add_argument(
+        "--audio-base-url", default=None, help="audio base URL to advertise (e.g. behind a proxy)"
+    )
+    parser.add_argument(
+        "--keepalive-timeout", type=_non_negative, default=75.0, help="idle keep-alive seconds"
+    )
+    parser.add_argument(
+        "--ready-file", default=None, help='write {"api": URL, "audio": URL} here once listening'
+    )
+    parser.add_argument("--log-level", default="INFO", help="logging level (access log lines are INFO)")
+    parser.add_argument("--quiet", action="store_true", help="no access log (same as --log-level WARNING)")
+    return parser
+
+
+async def serve(args: argparse.Namespace) -> None:
+    audio_port = args.audio_port
+    if audio_port is None:
+        audio_port = 0 if args.port == 0 else args.port + 1
+    server = EmulatorServer(
+        host=args.host,
+        port=args.port,
+        audio_port=audio_port,
+        api_key=args.api_key,
+        config=Config(
+            generation_seconds=args.generation_seconds,
+            queued_seconds=args.queued_seconds,
+            audio_format=args.audio_format,
+            url_ttl=args.url_ttl,
+            submit_status=args.submit_status,
+            usage=args.usage,
+        ),
+        audio_base_url=args.audio_base_url,
+        keepalive_timeout=args.keepalive_timeout,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    await server.start()
+    try:
+        if args.ready_file:
+            tmp = f"{args.ready_file}.tmp"
+            with open(tmp, "w", encoding="utf-8") as fh:
+                json.dump({"api": server.base_url, "audio": server.audio_base_url}, fh)
+            os.replace(tmp, args.ready_file)
+        print(f"emulator listening api={server.base_url} audio={server.audio_base_url}", flush=True)
+        await stop.wait()
+        logger.info("shutting down")
+    finally:
+        await server.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    level = "WARNING" if args.quiet else args.log_level.upper()
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s")
+    raise_fd_limit()
+    try:
+        asyncio.run(serve(args))
+    except KeyboardInterrupt:  # pragma: no cover - SIGINT before the handler is installed
+        pass
+    except OSError as exc:
+        print(f"emulator: cannot listen: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""
+The provider's errors: one root, a few branches, each raised (never returned) and free of I/O.
+
+    MusicProviderError                      root: catch this to catch everything below
+    ├── MusicInputError                     bad input, refused before any request   (fails, no retry)
+    ├── MusicAPIError                       the service answered with an error
+    │   ├── MusicAuthError                  401: the API key is missing or wrong    (fails, no retry)
+    │   ├── MusicCreditsError               403: out of credits or forbidden        (fails, no retry)
+    │   ├── MusicRejectedError              other 4xx: the request itself is wrong  (fails, no retry)
+    │   ├── MusicTransientError             429, 5xx, resets, timeouts, bad bodies  (retried with backoff)
+    │   └── MusicSubmitUncertainError       a POST that may have created a generation (fails, no retry)
+    ├── MusicGenerationFailed               the generation ended in `error` or an unknown status
+    ├── MusicTimeoutError                   the generation was not done by the deadline
+    └── MusicDeliveryError                  the audio could not be fetched or stored
+        ├── MusicAudioURLExpired            the audio URL answered 403/404/410: fetch a fresh one
+        ├── MusicAudioInvalidError          what was served is not acceptable audio
+        └── MusicDestinationExistsError     if_exists="fail" and the object is already there
+
+Classes marked "fails, no retry" also derive from Airflow's ``AirflowFailException`` so that a task
+fails at once instead of burning its retries on something a retry cannot fix (and, for a POST,
+could bill twice).
+"""
+
+from __future__ import annotations
+
+try:  # Airflow >= 3.2 keeps the task-facing exceptions in the Task SDK.
+    from airflow.sdk.exceptions import AirflowException, AirflowFailException
+except ImportError:  # pragma: no cover - Airflow 3.1
+    from airflow.exceptions import AirflowException, AirflowFailException  # type: ignore[no-redef,attr-defined]
+
+__all__ = [
+    "AirflowFailException",
+    "MusicAPIError",
+    "MusicAudioInvalidError",
+    "MusicAudioURLExpired",
+    "MusicAuthError",
+    "MusicCreditsError",
+    "MusicDeliveryError",
+    "MusicDestinationExistsError",
+    "MusicGenerationFailed",
+    "MusicInputError",
+    "MusicProviderError",
+    "MusicRejectedError",
+    "MusicSubmitUncertainError",
+    "MusicTimeoutError",
+    "MusicTransientError",
+]
+
+
+class MusicProviderError(AirflowException):
+    """Root of every error this provider raises."""
+
+
+class MusicInputError(MusicProviderError, AirflowFailException, ValueError):
+    """Input that the service would refuse; raised before any request is sent."""
+
+
+class MusicAPIError(MusicProviderError):
+    """The AI/ML API answered with an error (or did not answer usably)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        http_status: int | None = None,
+        request_id: str | None = None,
+        service_message: str | None = None,
+    ) -> None:
+        # Not `status_code`: AirflowException already uses that name for its own HTTP mapping.
+        self.http_status = http_status
+        self.request_id = request_id
+        self.service_message = service_message
+        super().__init__(message)
+
+
+class MusicAuthError(MusicAPIError, AirflowFailException):
+    """The API key was refused (HTTP 401)."""
+
+
+class MusicCreditsError(MusicAPIError, AirflowFailException):
+    """The account is out of credits or the key may not use this model (HTTP 403)."""
+
+
+class MusicRejectedError(MusicAPIError, AirflowFailException):
+    """The service refused the request itself (HTTP 400 and other 4xx)."""
+
+
+class MusicTransientError(MusicAPIError):
+    """A fault that a later attempt may not meet: throttling, 5xx, resets, timeouts, garbled bodies."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+
+
+class MusicSubmitUncertainError(MusicAPIError, AirflowFailException):
+    """A POST failed after it was sent, so a billed generation may exist; it is never resent blindly."""
+
+
+class MusicGenerationFailed(MusicProviderError, AirflowFailException):
+    """The generation ended in ``error`` or in a status this provider does not know."""
+
+    def __init__(self, message: str, *, generation_id: str, status: str) -> None:
+        self.generation_id = generation_id
+        self.status = status
+        super().__init__(message)
+
+
+class MusicTimeoutError(MusicProviderError):
+    """The generation was still pending when the wall-clock deadline passed."""
+
+
+class MusicDeliveryError(MusicProviderError):
+    """The audio could not be downloaded or written to storage; nothing partial was left behind."""
+
+
+class MusicAudioInvalidError(MusicDeliveryError):
+    """The audio URL served something that is not acceptable audio (a page, too short, too large)."""
+
+
+class MusicAudioURLExpired(MusicDeliveryError):
+    """The time-limited audio URL answered 403, 404 or 410; a fresh GET of the generation mints a new one."""
+
+
+class MusicDestinationExistsError(MusicDeliveryError, AirflowFailException):
+    """The destination already holds an object and ``if_exists="fail"`` was asked for."""

@@ -1,0 +1,1 @@
+"""hooks for the AI/ML API music provider."""

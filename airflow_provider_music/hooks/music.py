@@ -1,0 +1,485 @@
+"""The one Airflow connection to the AI/ML API: sync calls for workers, async calls for the triggerer."""
+
+from __future__ import annotations
+
+import hashlib
+import ssl
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
+
+from airflow.sdk import BaseHook
+
+from airflow_provider_music import _wire
+from airflow_provider_music._wire import ApiRequest, Generation
+from airflow_provider_music.defaults import (
+    CONN_TYPE,
+    CONNECT_TIMEOUT_S,
+    DEFAULT_CHUNK_SIZE,
+    DEFAULT_CONN_ID,
+    DEFAULT_HOST,
+    DEFAULT_MAX_AUDIO_BYTES,
+    DEFAULT_MODEL,
+    MAX_REQUEST_ATTEMPTS,
+    MIN_STORAGE_BLOCK_SIZE,
+    READ_TIMEOUT_S,
+)
+from airflow_provider_music.exceptions import (
+    MusicAudioInvalidError,
+    MusicAudioURLExpired,
+    MusicAuthError,
+    MusicCreditsError,
+    MusicDeliveryError,
+    MusicInputError,
+    MusicProviderError,
+    MusicTransientError,
+)
+
+if TYPE_CHECKING:
+    import httpx
+    import requests
+    from airflow.sdk import Connection, ObjectStoragePath
+
+    from airflow_provider_music._audio import AudioFormat
+
+T = TypeVar("T")
+
+# A syntactically valid id that names no generation: a cheap, authenticated, side-effect-free call.
+_PROBE_GENERATION_ID = "airflow-provider-music-connection-test"
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """What a connection resolves to; the key lives only here and in request headers."""
+
+    base_url: str
+    api_key: str = ""
+
+    def __repr__(self) -> str:  # never show the key, even in a debugger or a traceback
+        return f"ApiSettings(base_url={self.base_url!r}, api_key='***')"
+
+    @classmethod
+    def from_connection(cls, conn: Connection) -> ApiSettings:
+        api_key = (conn.password or "").strip()
+        if not api_key:
+            raise MusicInputError(
+                f"Connection {conn.conn_id!r} has no API key: put it in the connection's password field"
+            )
+        return cls(base_url=_wire.normalize_base_url(conn.host, conn.port), api_key=api_key)
+
+
+@dataclass(frozen=True)
+class StoredAudio:
+    """What was written: enough for a manifest without reading the object back."""
+
+    path: ObjectStoragePath
+    size_bytes: int
+    sha256: str
+    audio_format: AudioFormat
+    head: bytes
+
+
+@lru_cache(maxsize=1)
+def _shared_ssl_context() -> ssl.SSLContext:
+    # One context for every async client in a triggerer: building one per trigger costs ~1 MB and
+    # milliseconds of CPU, which adds up at a thousand concurrent triggers.
+    return ssl.create_default_context()
+
+
+class MusicGenerationHook(BaseHook):
+    """
+    Talk to the AI/ML API music endpoint (``POST``/``GET /v2/generate/audio``).
+
+    The connection (type ``aimlapi``) keeps the API key in its password field; the host is optional
+    and defaults to ``https://api.aimlapi.com`` (point it at the local emulator for tests).
+
+    :param conn_id: Airflow connection id of type ``aimlapi``.
+    :param timeout: Read timeout in seconds for each API request (connect timeout is fixed at 10 s).
+    :param max_attempts: Attempts per API call for transient faults (429, 5xx, resets, timeouts),
+        spaced by exponential backoff with jitter, honouring ``Retry-After``.
+    """
+
+    conn_name_attr = "conn_id"
+    default_conn_name = DEFAULT_CONN_ID
+    conn_type = CONN_TYPE
+    hook_name = "AI/ML API (music)"
+
+    def __init__(
+        self,
+        conn_id: str = DEFAULT_CONN_ID,
+        *,
+        timeout: float = READ_TIMEOUT_S,
+        max_attempts: int = MAX_REQUEST_ATTEMPTS,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.conn_id = conn_id
+        self.timeout = timeout
+        self.max_attempts = max(1, int(max_attempts))
+        self._async_client: httpx.AsyncClient | None = None
+        self._async_settings: ApiSettings | None = None
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """Relabel the generic connection form: the key is the password, the host is optional."""
+        return {
+            "hidden_fields": ["schema", "login", "port", "extra"],
+            "relabeling": {"password": "API key", "host": "API base URL"},
+            "placeholders": {"password": "your AI/ML API key", "host": DEFAULT_HOST},
+        }
+
+    # --- settings --------------------------------------------------------------------------------
+
+    @cached_property
+    def settings(self) -> ApiSettings:
+        """The connection, read once per hook (sync side)."""
+        return ApiSettings.from_connection(self.get_connection(self.conn_id))
+
+    async def aget_settings(self) -> ApiSettings:
+        """The connection, read without blocking the event loop (async side)."""
+        if self._async_settings is None:
+            conn = await self.aget_connection(self.conn_id)
+            self._async_settings = ApiSettings.from_connection(conn)
+        return self._async_settings
+
+    @property
+    def _secrets(self) -> tuple[str, ...]:
+        cached = self.__dict__.get("settings") or self._async_settings
+        return (cached.api_key,) if cached is not None else ()
+
+    # --- sync side (workers) -----------------------------------------------------------------------
+
+    @cached_property
+    def session(self) -> requests.Session:
+        import requests
+
+        session = requests.Session()
+        session.headers.update(_wire.auth_headers(self.settings.api_key))
+        return session
+
+    def submit_generation(
+        self,
+        prompt: str,
+        music_length_ms: int | None = None,
+        model: str = DEFAULT_MODEL,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Create a generation and return its id; a POST is resent only when it cannot have arrived."""
+        request = _wire.build_submit_request(
+            self.settings.base_url, prompt, music_length_ms, model, extra_body
+        )
+        gen_id = self._call(request, lambda s, h, c: _wire.parse_submit_response(s, h, c, self._secrets))
+        self.log.info("Created generation %s (model %s)", gen_id, model)
+        return gen_id
+
+    def get_generation(self, generation_id: str) -> Generation:
+        """Read a generation's status (and, when completed, a fresh audio URL)."""
+        request = _wire.build_status_request(self.settings.base_url, generation_id)
+        return self._call(
+            request,
+            lambda s, h, c: _wire.parse_generation_response(s, h, c, generation_id, self._secrets),
+        )
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Ask for a generation that does not exist: a good key gets 'not found', a bad one gets 401."""
+        try:
+            settings = self.settings
+            request = _wire.build_status_request(settings.base_url, _PROBE_GENERATION_ID)
+            status, _, _ = self._send(request)
+        except MusicProviderError as err:
+            return False, str(err)
+        if status in (401, 403):
+            kind = MusicAuthError if status == 401 else MusicCreditsError
+            return False, f"{kind.__doc__} HTTP {status} from {settings.base_url}"
+        if status >= 500 or status == 429:
+            return False, f"The AI/ML API at {settings.base_url} answered HTTP {status}; try again later"
+        return True, f"The AI/ML API at {settings.base_url} accepted the API key"
+
+    def _call(self, request: ApiRequest, parse: Callable[[int, Mapping[str, str], bytes], T]) -> T:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return parse(*self._send(request))
+            except MusicTransientError as err:
+                if attempt >= self.max_attempts:
+                    raise
+                delay = _wire.backoff_delay(attempt, err.retry_after)
+                self.log.warning(
+                    "Attempt %d/%d of %s %s failed (%s); retrying in %.1fs",
+                    attempt, self.max_attempts, request.method, request.operation, err, delay,
+                )  # fmt: skip
+                time.sleep(delay)
+
+    def _send(self, request: ApiRequest) -> tuple[int, Mapping[str, str], bytes]:
+        import requests
+
+        try:
+            response = self.session.request(
+                request.method,
+                request.url,
+                params=request.params,
+                json=request.json_body,
+                timeout=(CONNECT_TIMEOUT_S, self.timeout),
+                allow_redirects=False,
+            )
+            return response.status_code, response.headers, response.content
+        except requests.RequestException as exc:
+            raise _wire.transport_error(request.operation, exc, sent=_requests_sent(exc)) from None
+
+    # --- delivery (workers) -----------------------------------------------------------------------
+
+    @contextmanager
+    def open_audio(self, url: str, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[_AudioStream]:
+        """Open the audio URL for streaming; the API key is never sent to the CDN host."""
+        import requests
+
+        scheme = urlsplit(url).scheme.lower()
+        if scheme not in ("http", "https"):
+            raise MusicAudioInvalidError(
+                f"Refusing to fetch audio from a {scheme or 'scheme-less'} URL: only http(s) is allowed"
+            )
+        shown = _wire.redact_url(url)
+        try:
+            response = requests.get(
+                url,
+                stream=True,
+                timeout=(CONNECT_TIMEOUT_S, self.timeout),
+                headers={"User-Agent": _wire.USER_AGENT, "Accept": "audio/*, */*;q=0.1"},
+            )
+        except requests.RequestException as exc:
+            raise MusicDeliveryError(
+                f"Could not download the audio from {shown}: {type(exc).__name__}"
+            ) from None
+        try:
+            if response.status_code in (401, 403, 404, 410):
+                raise MusicAudioURLExpired(
+                    f"The audio URL {shown} answered HTTP {response.status_code} (expired or revoked)"
+                )
+            if not 200 <= response.status_code < 300:
+                raise MusicDeliveryError(f"The audio URL {shown} answered HTTP {response.status_code}")
+            yield _AudioStream(response, chunk_size, shown)
+        finally:
+            response.close()
+
+    def download_audio(
+        self,
+        url: str,
+        destination: ObjectStoragePath,
+        *,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        max_bytes: int = DEFAULT_MAX_AUDIO_BYTES,
+    ) -> StoredAudio:
+        """Stream ``url`` into ``destination``: written under a temporary name, moved when whole."""
+        with self.open_audio(url, chunk_size=chunk_size) as stream:
+            temp = write_stream(stream, destination.parent, max_bytes=max_bytes, chunk_size=chunk_size)
+        return finalize(temp, destination)
+
+    # --- async side (triggerer) -------------------------------------------------------------------
+
+    async def aget_generation(self, generation_id: str) -> Generation:
+        """Async ``get_generation``: one shared client per hook, so one per trigger run."""
+        settings = await self.aget_settings()
+        request = _wire.build_status_request(settings.base_url, generation_id)
+        return await self._acall(
+            request,
+            lambda s, h, c: _wire.parse_generation_response(s, h, c, generation_id, self._secrets),
+        )
+
+    async def aclose(self) -> None:
+        """Close the async client (its pooled connection)."""
+        if self._async_client is not None:
+            client, self._async_client = self._async_client, None
+            await client.aclose()
+
+    async def _aclient(self) -> httpx.AsyncClient:
+        if self._async_client is None:
+            import httpx
+
+            settings = await self.aget_settings()
+            self._async_client = httpx.AsyncClient(
+                headers=_wire.auth_headers(settings.api_key),
+                timeout=httpx.Timeout(self.timeout, connect=CONNECT_TIMEOUT_S),
+                limits=httpx.Limits(max_connections=2, max_keepalive_connections=1),
+                verify=_shared_ssl_context(),
+                follow_redirects=False,
+            )
+        return self._async_client
+
+    async def _acall(self, request: ApiRequest, parse: Callable[[int, Mapping[str, str], bytes], T]) -> T:
+        # Retries here stay short; the trigger adds its own budget of consecutive failed polls.
+        import asyncio
+
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return parse(*await self._asend(request))
+            except MusicTransientError as err:
+                if attempt >= self.max_attempts:
+                    raise
+                delay = _wire.backoff_delay(attempt, err.retry_after)
+                self.log.warning(
+                    "Attempt %d of %s failed (%s); retrying in %.1fs", attempt, request.operation, err, delay
+                )
+                await asyncio.sleep(delay)
+
+    async def _asend(self, request: ApiRequest) -> tuple[int, Mapping[str, str], bytes]:
+        import httpx
+
+        client = await self._aclient()
+        try:
+            response = await client.request(
+                request.method, request.url, params=request.params, json=request.json_body
+            )
+        except httpx.HTTPError as exc:
+            sent = not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+            raise _wire.transport_error(request.operation, exc, sent=sent) from None
+        return response.status_code, response.headers, response.content
+
+
+def _requests_sent(exc: BaseException) -> bool:
+    """False when requests failed before the request reached the server (refused, DNS, connect timeout)."""
+    import requests
+
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return False
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        from urllib3.exceptions import NewConnectionError
+
+        seen: set[int] = set()
+        stack: list[Any] = [exc]
+        while stack:
+            item = stack.pop()
+            if item is None or id(item) in seen:
+                continue
+            seen.add(id(item))
+            if isinstance(item, NewConnectionError):
+                return False
+            stack.extend([getattr(item, "reason", None), item.__cause__, item.__context__])
+            stack.extend(a for a in getattr(item, "args", ()) if isinstance(a, BaseException))
+    return True
+
+
+class _AudioStream:
+    """An open download: headers plus an iterator of chunks that enforces the announced length."""
+
+    def __init__(self, response: requests.Response, chunk_size: int, shown_url: str) -> None:
+        self._response = response
+        self.chunk_size = chunk_size
+        self.shown_url = shown_url
+        self.content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower() or None
+        length = response.headers.get("Content-Length")
+        self.content_length = int(length) if length and length.strip().isdigit() else None
+        self.url_path = urlsplit(response.url or "").path
+
+    def chunks(self) -> Iterator[bytes]:
+        try:
+            for chunk in self._response.raw.stream(self.chunk_size, decode_content=True):
+                if chunk:
+                    yield chunk
+        except Exception as exc:  # urllib3 protocol errors, timeouts, resets: all mean "incomplete"
+            raise MusicDeliveryError(
+                f"The download from {self.shown_url} broke off: {type(exc).__name__}"
+            ) from None
+
+
+def write_stream(
+    stream: _AudioStream,
+    folder: ObjectStoragePath,
+    *,
+    max_bytes: int = DEFAULT_MAX_AUDIO_BYTES,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> StoredAudio:
+    """
+    Stream into a hidden temporary object in ``folder``, checking as it goes; remove it on any failure.
+
+    Checks: the first bytes are audio (not an HTML/JSON error page), the size stays under
+    ``max_bytes``, and the total matches ``Content-Length`` when the server gave one.
+    """
+    from airflow_provider_music import _audio
+
+    if stream.content_length is not None and stream.content_length > max_bytes:
+        raise MusicAudioInvalidError(
+            f"The audio at {stream.shown_url} is {stream.content_length} bytes; the limit is {max_bytes}"
+        )
+    _ensure_folder(folder)
+    temp = folder / f".partial-{uuid.uuid4().hex}"
+    digest = hashlib.sha256()
+    size = 0
+    head = b""
+    audio_format = None
+    try:
+        with temp.open("wb", block_size=max(chunk_size, MIN_STORAGE_BLOCK_SIZE)) as out:
+            for chunk in stream.chunks():
+                if len(head) < _audio.HEADER_BYTES:
+                    head += chunk[: _audio.HEADER_BYTES - len(head)]
+                if audio_format is None and len(head) >= min(_audio.SNIFF_BYTES, 64):
+                    audio_format = _require_audio(head, stream)
+                size += len(chunk)
+                if size > max_bytes:
+                    raise MusicAudioInvalidError(
+                        f"The audio at {stream.shown_url} exceeded the limit of {max_bytes} bytes; stopped"
+                    )
+                digest.update(chunk)
+                out.write(chunk)
+            if audio_format is None:
+                audio_format = _require_audio(head, stream)
+        if stream.content_length is not None and size != stream.content_length:
+            raise MusicDeliveryError(
+                f"The download from {stream.shown_url} was truncated: got {size} of "
+                f"{stream.content_length} bytes"
+            )
+    except BaseException:
+        remove_quietly(temp)
+        raise
+    return StoredAudio(temp, size, digest.hexdigest(), audio_format, head)
+
+
+def _require_audio(head: bytes, stream: _AudioStream) -> AudioFormat:
+    from airflow_provider_music import _audio
+
+    if not head:
+        raise MusicAudioInvalidError(f"The audio URL {stream.shown_url} served an empty body")
+    found = _audio.sniff(head)
+    if found is None:
+        preview = head[:60].decode("utf-8", "replace").replace("\n", " ")
+        raise MusicAudioInvalidError(
+            f"The audio URL {stream.shown_url} served something that is not audio "
+            f"(Content-Type {stream.content_type or 'missing'}; starts with {preview!r})"
+        )
+    return found
+
+
+def finalize(stored: StoredAudio, destination: ObjectStoragePath) -> StoredAudio:
+    """Move a complete temporary object onto its final name; the previous object stays until then."""
+    try:
+        stored.path.rename(destination)
+    except Exception as exc:
+        remove_quietly(stored.path)
+        raise MusicDeliveryError(f"Could not move the audio into place at {destination}: {exc}") from None
+    return StoredAudio(destination, stored.size_bytes, stored.sha256, stored.audio_format, stored.head)
+
+
+def discard(stored: StoredAudio) -> None:
+    """Drop a temporary object that will not be used."""
+    remove_quietly(stored.path)
+
+
+def _ensure_folder(folder: ObjectStoragePath) -> None:
+    if folder.protocol in ("", "file", "local"):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise MusicDeliveryError(f"Could not create the folder {folder}: {exc}") from None
+
+
+def remove_quietly(path: ObjectStoragePath) -> None:
+    """Best-effort clean-up: the original error matters more than a failed delete."""
+    with suppress(Exception):
+        path.unlink(missing_ok=True)

@@ -1,0 +1,1 @@
+"""operators for the AI/ML API music provider."""

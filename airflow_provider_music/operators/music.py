@@ -1,0 +1,312 @@
+"""Operators that create music generations (and, in one task, wait for and store them)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+
+from airflow_provider_music import _waiting, _wire
+from airflow_provider_music._delivery import DeliveryOptions, validate_options
+from airflow_provider_music.defaults import (
+    DEFAULT_CHUNK_SIZE,
+    DEFAULT_CONN_ID,
+    DEFAULT_IF_EXISTS,
+    DEFAULT_MAX_AUDIO_BYTES,
+    DEFAULT_MAX_CONSECUTIVE_POLL_FAILURES,
+    DEFAULT_MODEL,
+    DEFAULT_POLL_INTERVAL_S,
+    DEFAULT_TIMEOUT_S,
+    DEFERRAL_TIMEOUT_MARGIN_S,
+)
+from airflow_provider_music.exceptions import MusicGenerationFailed, MusicTimeoutError
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context, ObjectStoragePath
+
+    from airflow_provider_music._wire import Generation
+    from airflow_provider_music.hooks.music import MusicGenerationHook
+
+
+def _check_static(prompt: object, music_length_ms: object, model: object, extra_body: object) -> None:
+    """Refuse at DAG-parse time what is wrong whatever the templates render to."""
+    if isinstance(prompt, str) and "{{" not in prompt and "{%" not in prompt:
+        _wire.validate_submission(prompt, None, model, extra_body)
+    else:
+        _wire.validate_submission("x", None, model, extra_body)
+    if not isinstance(music_length_ms, str):
+        _wire.validate_submission("x", music_length_ms, model, None)
+
+
+class _SubmitsGenerations(BaseOperator):
+    """Creating a generation, reattaching on retries instead of paying twice."""
+
+    prompt: str
+    music_length_ms: int | str | None
+    model: str
+    extra_body: Mapping[str, Any] | None
+    conn_id: str
+
+    @cached_property
+    def hook(self) -> MusicGenerationHook:
+        from airflow_provider_music.hooks.music import MusicGenerationHook
+
+        return MusicGenerationHook(self.conn_id)
+
+    def _rendered_request(self) -> tuple[str, int | None]:
+        """Validate what the templates rendered to, before any request is sent."""
+        length = _wire.coerce_music_length(self.music_length_ms)
+        _wire.validate_submission(self.prompt, length, self.model, self.extra_body)
+        return self.prompt, length  # type: ignore[return-value]
+
+    def _request_info(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "prompt": self.prompt,
+            "music_length_ms": _wire.coerce_music_length(self.music_length_ms),
+        }
+
+    def _submit_or_reattach(self, context: Context) -> tuple[str, Generation | None]:
+        """
+        The generation this task instance owns: the recorded one if it is pending or done, else a new one.
+
+        Returns the id and, when it was reattached, the status just read (so a completed one is
+        delivered without waiting).
+        """
+        from airflow_provider_music._state import GenerationRecord
+
+        prompt, length = self._rendered_request()
+        record = GenerationRecord(context)
+        previous = record.get()
+        if previous:
+            generation = self.hook.get_generation(previous)
+            if generation.status.is_pending() or (generation.status.is_success() and generation.audio_url):
+                self.log.info(
+                    "Reattaching to generation %s (%s) created by an earlier try; not submitting again",
+                    previous, generation.raw_status,
+                )  # fmt: skip
+                return previous, generation
+            self.log.warning(
+                "The generation %s recorded by an earlier try ended as %r; submitting a new one",
+                previous, generation.raw_status,
+            )  # fmt: skip
+        generation_id = self.hook.submit_generation(prompt, length, self.model, self.extra_body)
+        record.set(generation_id)
+        return generation_id, None
+
+    def _forget(self, context: Context) -> None:
+        from airflow_provider_music._state import GenerationRecord
+
+        GenerationRecord(context).clear()
+
+
+class SubmitMusicGenerationOperator(_SubmitsGenerations):
+    """
+    Create a music generation and return its id (XCom ``return_value``, and key ``generation_id``).
+
+    Pair it with :class:`~airflow_provider_music.sensors.music.MusicGenerationSensor` to wait and store.
+    A retry of this task reattaches to the generation an earlier try created instead of paying again.
+
+    :param prompt: What to generate (templated): genre, mood, instruments, tempo, structure, lyrics;
+        at most 2000 characters.
+    :param music_length_ms: Requested length in milliseconds (templated), 10000 to 300000; the
+        service's default (10 s) when None. The model may not respect it exactly.
+    :param model: Model name; ``elevenlabs/eleven_music`` by default.
+    :param extra_body: Further model fields sent as they are (refused for eleven_music, which
+        documents none).
+    :param conn_id: Airflow connection id of type ``aimlapi``.
+    """
+
+    template_fields: Sequence[str] = ("prompt", "music_length_ms")
+    ui_color = "#e1bee7"
+
+    def __init__(
+        self,
+        *,
+        prompt: str,
+        music_length_ms: int | str | None = None,
+        model: str = DEFAULT_MODEL,
+        extra_body: Mapping[str, Any] | None = None,
+        conn_id: str = DEFAULT_CONN_ID,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        _check_static(prompt, music_length_ms, model, extra_body)
+        self.prompt = prompt
+        self.music_length_ms = music_length_ms
+        self.model = model
+        self.extra_body = dict(extra_body) if extra_body else None
+        self.conn_id = conn_id
+
+    def execute(self, context: Context) -> str:
+        generation_id, _ = self._submit_or_reattach(context)
+        context["ti"].xcom_push(key="generation_id", value=generation_id)
+        return generation_id
+
+
+class GenerateMusicOperator(_SubmitsGenerations):
+    """
+    Submit, wait and store in one task; returns the track's manifest (same as the sensor's).
+
+    The generation id is recorded durably before waiting, so a retry, a worker crash or a
+    triggerer restart reattaches to it (a completed one is only delivered again) instead of paying
+    for a second generation.
+
+    :param prompt: What to generate (templated); at most 2000 characters.
+    :param destination: Where to store the audio (templated): URI string or ``ObjectStoragePath``;
+        ending in ``/`` it is a folder and the object is named after the generation id.
+    :param music_length_ms: Requested length in milliseconds (templated), 10000 to 300000.
+    :param model: Model name; ``elevenlabs/eleven_music`` by default.
+    :param extra_body: Further model fields (refused for eleven_music).
+    :param conn_id: Airflow connection id of type ``aimlapi``.
+    :param storage_conn_id: Airflow connection for the storage (for example an ``aws`` connection).
+    :param poll_interval: Seconds between status checks.
+    :param timeout: Seconds to wait for the generation (default 30 minutes).
+    :param deferrable: Wait in the triggerer (default: True unless the deployment explicitly set
+        ``[operators] default_deferrable``); with False the worker polls.
+    :param if_exists: ``"overwrite"`` (default), ``"skip"`` or ``"fail"``. With ``"skip"`` and a
+        destination that names an existing object, nothing is generated at all.
+    :param write_sidecar: Also write ``<name>.json`` with the manifest next to the audio.
+    :param object_name: Name of the stored object without extension (templated, e.g. ``"{{ ds }}"``);
+        the extension follows the audio's format and ``destination`` is then the folder.
+    :param chunk_size: Bytes per download read and storage block.
+    :param max_bytes: Largest download accepted.
+    :param max_consecutive_failures: Transient poll failures in a row tolerated while waiting.
+    """
+
+    template_fields: Sequence[str] = ("prompt", "music_length_ms", "destination", "object_name")
+    ui_color = "#ce93d8"
+
+    def __init__(
+        self,
+        *,
+        prompt: str,
+        destination: str | ObjectStoragePath,
+        music_length_ms: int | str | None = None,
+        model: str = DEFAULT_MODEL,
+        extra_body: Mapping[str, Any] | None = None,
+        conn_id: str = DEFAULT_CONN_ID,
+        storage_conn_id: str | None = None,
+        poll_interval: float = DEFAULT_POLL_INTERVAL_S,
+        timeout: float | timedelta = DEFAULT_TIMEOUT_S,
+        deferrable: bool | None = None,
+        if_exists: str = DEFAULT_IF_EXISTS,
+        write_sidecar: bool = True,
+        object_name: str | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        max_bytes: int = DEFAULT_MAX_AUDIO_BYTES,
+        max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE_POLL_FAILURES,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        _check_static(prompt, music_length_ms, model, extra_body)
+        self.poll_interval, self.wait_timeout = _waiting.validate_wait(poll_interval, timeout)
+        self.prompt = prompt
+        self.destination = destination
+        self.music_length_ms = music_length_ms
+        self.model = model
+        self.extra_body = dict(extra_body) if extra_body else None
+        self.conn_id = conn_id
+        self.storage_conn_id = storage_conn_id
+        self.deferrable = _waiting.default_deferrable() if deferrable is None else deferrable
+        self.if_exists = if_exists
+        self.write_sidecar = write_sidecar
+        self.object_name = object_name
+        self.chunk_size = chunk_size
+        self.max_bytes = max_bytes
+        self.max_consecutive_failures = max_consecutive_failures
+        validate_options(self._delivery_options(rendered=False))
+
+    def _delivery_options(self, rendered: bool = True) -> DeliveryOptions:
+        """Templated fields are only checked once rendered; the rest is checked at DAG-parse time."""
+        return DeliveryOptions(
+            destination=self.destination if rendered else "placeholder",
+            storage_conn_id=self.storage_conn_id,
+            if_exists=self.if_exists,
+            chunk_size=self.chunk_size,
+            max_bytes=self.max_bytes,
+            write_sidecar=self.write_sidecar,
+            object_name=None if self.object_name is None or not rendered else str(self.object_name),
+        )
+
+    def execute(self, context: Context) -> Any:
+        from airflow_provider_music import _delivery
+
+        self._rendered_request()
+        options = self._delivery_options()
+        validate_options(options)
+        if self.if_exists == "skip":
+            kept = _delivery.existing_manifest(options, self._request_info(), _delivery.task_info(context))
+            if kept is not None:
+                self.log.info("%s already exists and if_exists='skip': nothing to generate", kept["uri"])
+                return kept
+
+        generation_id, generation = self._submit_or_reattach(context)
+        context["ti"].xcom_push(key="generation_id", value=generation_id)
+        if generation is not None and generation.status.is_success():
+            return self._deliver(context, generation_id, generation)
+        if self.deferrable:
+            from airflow_provider_music.triggers.music import MusicGenerationTrigger
+
+            kwargs = _waiting.trigger_kwargs(
+                generation_id,
+                self.conn_id,
+                self.poll_interval,
+                self.wait_timeout,
+                self.max_consecutive_failures,
+            )
+            self.defer(
+                trigger=MusicGenerationTrigger(**kwargs),
+                method_name="execute_complete",
+                timeout=timedelta(seconds=self.wait_timeout + DEFERRAL_TIMEOUT_MARGIN_S),
+            )
+        return self._deliver(context, generation_id, self._wait_here(generation_id))
+
+    def _wait_here(self, generation_id: str) -> Generation:
+        """Poll from the worker (``deferrable=False``) until terminal or the deadline."""
+        started = time.monotonic()
+        while True:
+            remaining = self.wait_timeout - (time.monotonic() - started)
+            if remaining <= 0:
+                raise MusicTimeoutError(
+                    f"Generation {generation_id} was still pending after waiting {self.wait_timeout:.0f}s"
+                )
+            time.sleep(min(self.poll_interval, remaining))
+            generation = self.hook.get_generation(generation_id)
+            if generation.status.is_terminal():
+                return generation
+            self.log.info("Generation %s is %s", generation_id, generation.raw_status)
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Resume after the trigger fired: refuse unknown events, deliver on success."""
+        from airflow_provider_music._state import GenerationRecord
+
+        expected = GenerationRecord(context).get() or (event or {}).get("generation_id")
+        _waiting.raise_for_event(event, str(expected))
+        return self._deliver(context, str(expected))
+
+    def _deliver(
+        self, context: Context, generation_id: str, generation: Generation | None = None
+    ) -> dict[str, Any]:
+        from airflow_provider_music import _delivery
+
+        if generation is not None and not generation.status.is_success():
+            raise MusicGenerationFailed(
+                _wire.generation_failure_text(generation),
+                generation_id=generation_id,
+                status=generation.raw_status,
+            )
+        manifest = _delivery.deliver_generation(
+            self.hook,
+            generation_id,
+            self._delivery_options(),
+            request_info=self._request_info(),
+            task_info=_delivery.task_info(context),
+            generation=generation,
+        )
+        self._forget(context)
+        return manifest

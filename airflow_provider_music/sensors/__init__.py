@@ -1,0 +1,1 @@
+"""sensors for the AI/ML API music provider."""

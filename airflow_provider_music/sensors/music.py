@@ -1,0 +1,191 @@
+"""Wait for a generation and deliver its audio into object storage."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseSensorOperator, PokeReturnValue
+
+from airflow_provider_music import _waiting
+from airflow_provider_music._delivery import DeliveryOptions, validate_options
+from airflow_provider_music.defaults import (
+    DEFAULT_CHUNK_SIZE,
+    DEFAULT_CONN_ID,
+    DEFAULT_IF_EXISTS,
+    DEFAULT_MAX_AUDIO_BYTES,
+    DEFAULT_MAX_CONSECUTIVE_POLL_FAILURES,
+    DEFAULT_POLL_INTERVAL_S,
+    DEFAULT_TIMEOUT_S,
+    DEFERRAL_TIMEOUT_MARGIN_S,
+)
+from airflow_provider_music.exceptions import MusicGenerationFailed
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context, ObjectStoragePath
+
+    from airflow_provider_music._wire import Generation
+    from airflow_provider_music.hooks.music import MusicGenerationHook
+
+
+class MusicGenerationSensor(BaseSensorOperator):
+    """
+    Wait until a generation is complete, then stream its audio into object storage.
+
+    Deferrable by default: the wait runs in the triggerer and holds no worker slot; the download
+    runs on a worker when the trigger fires. Returns (and pushes to XCom) the track's manifest.
+
+    :param generation_id: Id of the generation (templated), usually the submit task's XCom.
+    :param destination: Where to store the audio (templated): a URI string or ``ObjectStoragePath``.
+        Ending in ``/`` it is a folder and the object is named after the generation id; otherwise it
+        is the object's full path. Local paths, ``file://``, ``s3://`` and any fsspec scheme work.
+    :param conn_id: Airflow connection id of type ``aimlapi``.
+    :param storage_conn_id: Airflow connection for the storage (for example an ``aws`` connection).
+    :param poll_interval: Seconds between status checks.
+    :param timeout: Seconds to wait for the generation before failing (default 30 minutes).
+    :param deferrable: Wait in the triggerer (default: True unless the deployment explicitly set
+        ``[operators] default_deferrable``). With False, poke (``mode="poke"`` or ``"reschedule"``).
+    :param if_exists: ``"overwrite"`` (default), ``"skip"`` (keep the existing object, return its
+        manifest) or ``"fail"``.
+    :param write_sidecar: Also write ``<name>.json`` with the manifest next to the audio.
+    :param object_name: Name of the stored object without extension (templated, e.g. ``"{{ ds }}"``);
+        the extension follows the audio's format and ``destination`` is then the folder.
+    :param chunk_size: Bytes per download read and storage block (memory stays near two of these).
+    :param max_bytes: Largest download accepted; larger ones stop and leave nothing behind.
+    :param max_consecutive_failures: Transient poll failures in a row tolerated while waiting.
+    :param prompt: Optional, recorded in the manifest (the sensor does not send it anywhere).
+    :param model: Optional, recorded in the manifest.
+    :param music_length_ms: Optional, recorded in the manifest.
+    """
+
+    template_fields: Sequence[str] = (
+        "generation_id",
+        "destination",
+        "object_name",
+        "prompt",
+        "music_length_ms",
+    )
+    ui_color = "#f3e5f5"
+
+    def __init__(
+        self,
+        *,
+        generation_id: str,
+        destination: str | ObjectStoragePath,
+        conn_id: str = DEFAULT_CONN_ID,
+        storage_conn_id: str | None = None,
+        poll_interval: float = DEFAULT_POLL_INTERVAL_S,
+        timeout: float | timedelta = DEFAULT_TIMEOUT_S,
+        deferrable: bool | None = None,
+        if_exists: str = DEFAULT_IF_EXISTS,
+        write_sidecar: bool = True,
+        object_name: str | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        max_bytes: int = DEFAULT_MAX_AUDIO_BYTES,
+        max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE_POLL_FAILURES,
+        prompt: str | None = None,
+        model: str | None = None,
+        music_length_ms: int | str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        poll_s, timeout_s = _waiting.validate_wait(poll_interval, timeout)
+        super().__init__(poke_interval=poll_s, timeout=timeout_s, **kwargs)
+        self.generation_id = generation_id
+        self.destination = destination
+        self.conn_id = conn_id
+        self.storage_conn_id = storage_conn_id
+        self.poll_interval = poll_s
+        self.deferrable = _waiting.default_deferrable() if deferrable is None else deferrable
+        self.if_exists = if_exists
+        self.write_sidecar = write_sidecar
+        self.object_name = object_name
+        self.chunk_size = chunk_size
+        self.max_bytes = max_bytes
+        self.max_consecutive_failures = max_consecutive_failures
+        self.prompt = prompt
+        self.model = model
+        self.music_length_ms = music_length_ms
+        validate_options(self._delivery_options(rendered=False))
+
+    @cached_property
+    def hook(self) -> MusicGenerationHook:
+        from airflow_provider_music.hooks.music import MusicGenerationHook
+
+        return MusicGenerationHook(self.conn_id)
+
+    def _delivery_options(self, rendered: bool = True) -> DeliveryOptions:
+        """Templated fields are only checked once rendered; the rest is checked at DAG-parse time."""
+        return DeliveryOptions(
+            destination=self.destination if rendered else "placeholder",
+            storage_conn_id=self.storage_conn_id,
+            if_exists=self.if_exists,
+            chunk_size=self.chunk_size,
+            max_bytes=self.max_bytes,
+            write_sidecar=self.write_sidecar,
+            object_name=None if self.object_name is None or not rendered else str(self.object_name),
+        )
+
+    def _request_info(self) -> dict[str, Any]:
+        from airflow_provider_music._wire import coerce_music_length, model_of
+
+        return {
+            "model": self.model or model_of(self.generation_id),
+            "prompt": self.prompt,
+            "music_length_ms": coerce_music_length(self.music_length_ms),
+        }
+
+    def _check_inputs(self) -> None:
+        from airflow_provider_music._wire import validate_generation_id
+
+        validate_generation_id(self.generation_id)
+        validate_options(self._delivery_options())
+
+    def execute(self, context: Context) -> Any:
+        self._check_inputs()
+        if not self.deferrable:
+            return super().execute(context)
+        from airflow_provider_music.triggers.music import MusicGenerationTrigger
+
+        kwargs = _waiting.trigger_kwargs(
+            self.generation_id, self.conn_id, self.poll_interval, self.timeout, self.max_consecutive_failures
+        )
+        self.log.info(
+            "Deferring until generation %s is done (timeout %.0fs)", self.generation_id, self.timeout
+        )
+        self.defer(
+            trigger=MusicGenerationTrigger(**kwargs),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=self.timeout + DEFERRAL_TIMEOUT_MARGIN_S),
+        )
+
+    def poke(self, context: Context) -> bool | PokeReturnValue:
+        generation = self.hook.get_generation(self.generation_id)
+        if generation.status.is_pending():
+            self.log.info("Generation %s is %s", self.generation_id, generation.raw_status)
+            return False
+        return PokeReturnValue(is_done=True, xcom_value=self._deliver(context, generation))
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Resume after the trigger fired: refuse unknown events, deliver on success."""
+        _waiting.raise_for_event(event, self.generation_id)
+        return self._deliver(context)
+
+    def _deliver(self, context: Context, generation: Generation | None = None) -> dict[str, Any]:
+        from airflow_provider_music import _delivery, _wire
+
+        if generation is not None and not generation.status.is_success():
+            raise MusicGenerationFailed(
+                _wire.generation_failure_text(generation),
+                generation_id=self.generation_id,
+                status=generation.raw_status,
+            )
+        return _delivery.deliver_generation(
+            self.hook,
+            self.generation_id,
+            self._delivery_options(),
+            request_info=self._request_info(),
+            task_info=_delivery.task_info(context),
+            generation=generation,
+        )

@@ -1,0 +1,1 @@
+"""triggers for the AI/ML API music provider."""

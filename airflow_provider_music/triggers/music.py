@@ -1,0 +1,137 @@
+"""The trigger that waits for a generation in the triggerer, so no worker slot is held meanwhile."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_provider_music import _wire
+from airflow_provider_music._waiting import EVENT_ERROR, EVENT_FAILED, EVENT_SUCCESS, EVENT_TIMEOUT
+from airflow_provider_music.defaults import (
+    DEFAULT_CONN_ID,
+    DEFAULT_MAX_CONSECUTIVE_POLL_FAILURES,
+    DEFAULT_POLL_INTERVAL_S,
+)
+from airflow_provider_music.exceptions import AirflowFailException, MusicProviderError, MusicTransientError
+
+
+class MusicGenerationTrigger(BaseTrigger):
+    """
+    Poll ``GET /v2/generate/audio`` until the generation is terminal, then fire exactly one event.
+
+    Everything it needs is in its serialized arguments (no API key: the connection is fetched
+    asynchronously when it runs), and the deadline is an absolute wall-clock time, so a triggerer
+    restart neither resets nor extends the wait.
+
+    :param generation_id: The id returned when the generation was created.
+    :param deadline: Unix time (seconds) after which the wait ends with a ``timeout`` event.
+    :param conn_id: Airflow connection id of type ``aimlapi``.
+    :param poll_interval: Seconds between polls; the first poll comes one interval after the start.
+    :param max_consecutive_failures: Transient poll failures in a row (429, 5xx, resets, timeouts)
+        tolerated before giving up with an ``error`` event; a successful poll resets the count.
+    :param started_at: Unix time the wait began (for the timeout message); defaults to now.
+    """
+
+    def __init__(
+        self,
+        generation_id: str,
+        deadline: float,
+        conn_id: str = DEFAULT_CONN_ID,
+        poll_interval: float = DEFAULT_POLL_INTERVAL_S,
+        max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE_POLL_FAILURES,
+        started_at: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.generation_id = generation_id
+        self.deadline = float(deadline)
+        self.conn_id = conn_id
+        self.poll_interval = float(poll_interval)
+        self.max_consecutive_failures = max(1, int(max_consecutive_failures))
+        self.started_at = float(started_at) if started_at is not None else time.time()
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "generation_id": self.generation_id,
+                "deadline": self.deadline,
+                "conn_id": self.conn_id,
+                "poll_interval": self.poll_interval,
+                "max_consecutive_failures": self.max_consecutive_failures,
+                "started_at": self.started_at,
+            },
+        )
+
+    def _event(self, status: str, message: str | None = None, **extra: Any) -> TriggerEvent:
+        payload: dict[str, Any] = {"status": status, "generation_id": self.generation_id}
+        if message is not None:
+            payload["message"] = message
+        payload.update(extra)
+        return TriggerEvent(payload)
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        from airflow_provider_music.hooks.music import MusicGenerationHook
+
+        # One hook, so one HTTP client and one connection lookup, for the whole run; no inner
+        # retries: this loop spaces transient failures by at least a poll interval itself.
+        hook = MusicGenerationHook(self.conn_id, max_attempts=1)
+        failures = 0
+        delay = self.poll_interval
+        polls = 0
+        try:
+            while True:
+                remaining = self.deadline - time.time()
+                if remaining <= 0:
+                    waited = time.time() - self.started_at
+                    yield self._event(
+                        EVENT_TIMEOUT,
+                        f"Generation {self.generation_id} was still pending after waiting {waited:.0f}s "
+                        f"({polls} polls); the deadline passed",
+                        waited_seconds=round(waited, 1),
+                    )
+                    return
+                await asyncio.sleep(min(delay, remaining))
+                delay = self.poll_interval
+                polls += 1
+                try:
+                    generation = await hook.aget_generation(self.generation_id)
+                except MusicTransientError as err:
+                    failures += 1
+                    if failures >= self.max_consecutive_failures:
+                        yield self._event(
+                            EVENT_ERROR,
+                            f"Gave up polling generation {self.generation_id} after {failures} consecutive "
+                            f"transient failures; last: {err}",
+                            retryable=True,
+                        )
+                        return
+                    delay = max(self.poll_interval, _wire.backoff_delay(failures, err.retry_after))
+                    self.log.warning(
+                        "Poll %d of %s failed (%s); %d/%d consecutive failures, next poll in %.1fs",
+                        polls, self.generation_id, err, failures, self.max_consecutive_failures, delay,
+                    )  # fmt: skip
+                    continue
+                except MusicProviderError as err:
+                    yield self._event(
+                        EVENT_ERROR, str(err), retryable=not isinstance(err, AirflowFailException)
+                    )
+                    return
+                failures = 0
+                if generation.status.is_pending():
+                    self.log.debug("Generation %s is %s", self.generation_id, generation.raw_status)
+                    continue
+                if generation.status.is_success() and generation.audio_url:
+                    yield self._event(EVENT_SUCCESS, polls=polls)
+                else:
+                    yield self._event(
+                        EVENT_FAILED,
+                        _wire.generation_failure_text(generation),
+                        service_status=generation.raw_status,
+                    )
+                return
+        finally:
+            await hook.aclose()

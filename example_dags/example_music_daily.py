@@ -1,0 +1,45 @@
+"""
+Daily track: the prompt follows the logical date; submit, wait in the triggerer, store.
+
+The audio lands at ``<storage base>/daily/<ds>.<ext>`` with a ``<ds>.json`` manifest beside it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from airflow.sdk import DAG
+from music_example_settings import POLL_INTERVAL, STORAGE_BASE, STORAGE_CONN_ID
+
+from airflow_provider_music.operators.music import SubmitMusicGenerationOperator
+from airflow_provider_music.sensors.music import MusicGenerationSensor
+
+PROMPT = (
+    "Calm lo-fi piano for the morning of {{ macros.ds_format(ds, '%Y-%m-%d', '%A %d %B %Y') }}, "
+    "70 BPM, warm vinyl crackle, soft brushed drums"
+)
+
+with DAG(
+    dag_id="example_music_daily",
+    schedule="@daily",
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=3,
+    tags=["example", "music"],
+    doc_md=__doc__,
+):
+    submit = SubmitMusicGenerationOperator(
+        task_id="submit",
+        prompt=PROMPT,
+        music_length_ms=30_000,
+    )
+    MusicGenerationSensor(
+        task_id="wait_and_store",
+        generation_id=submit.output,
+        destination=STORAGE_BASE + "/daily/",
+        object_name="{{ ds }}",
+        storage_conn_id=STORAGE_CONN_ID,
+        poll_interval=POLL_INTERVAL,
+        prompt=PROMPT,
+        music_length_ms=30_000,
+    )

@@ -1,0 +1,33 @@
+"""
+One task: submit, wait (deferred, no worker slot held) and store with ``GenerateMusicOperator``.
+
+A retry reattaches to the generation the first try created: it never pays twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from airflow.sdk import DAG
+from music_example_settings import POLL_INTERVAL, STORAGE_BASE, STORAGE_CONN_ID
+
+from airflow_provider_music.operators.music import GenerateMusicOperator
+
+with DAG(
+    dag_id="example_music_one_task",
+    schedule=None,
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    tags=["example", "music"],
+    doc_md=__doc__,
+):
+    GenerateMusicOperator(
+        task_id="generate",
+        prompt="Cinematic orchestral intro for the {{ ds }} episode: strings swell, timpani, heroic brass",
+        music_length_ms=20_000,
+        destination=STORAGE_BASE + "/one_task/",
+        object_name="{{ ds }}",
+        storage_conn_id=STORAGE_CONN_ID,
+        poll_interval=POLL_INTERVAL,
+        retries=2,
+    )

@@ -1,0 +1,16 @@
+"""Settings shared by the example DAGs: where audio goes and how often to poll (cheap to import)."""
+
+from __future__ import annotations
+
+import os
+
+# Where tracks are stored: the Airflow Variable `music_storage_base` wins at run time (templated, so
+# it is not read at parse time), then the MUSIC_STORAGE_BASE environment variable, then a local folder.
+# Any ObjectStoragePath URI works, e.g. s3://my-bucket/music with MUSIC_STORAGE_CONN_ID=aws_default.
+DEFAULT_BASE = os.environ.get(
+    "MUSIC_STORAGE_BASE",
+    "file://" + os.path.join(os.path.expanduser(os.environ.get("AIRFLOW_HOME", "~/airflow")), "music"),
+).rstrip("/")
+STORAGE_BASE = "{{ var.value.get('music_storage_base', '" + DEFAULT_BASE + "') }}"
+STORAGE_CONN_ID = os.environ.get("MUSIC_STORAGE_CONN_ID") or None
+POLL_INTERVAL = float(os.environ.get("MUSIC_POLL_INTERVAL", "10"))

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Every check, as CI runs it: lint, format, types, then the whole test suite with coverage on the
+# newest Airflow, then the whole suite again on the lowest Airflow we declare.
+source "$(dirname "${BASH_SOURCE[0]}")/_env.sh"
+cd "$REPO"
+ensure_latest
+LATEST_PY="$ENV_PY"
+BIN="$(dirname "$LATEST_PY")"
+echo ">> ruff"
+"$BIN/ruff" check .
+"$BIN/ruff" format --check .
+echo ">> mypy"
+"$BIN/mypy"
+if [ "$(id -u)" = "0" ]; then
+  bash "$REPO/scripts/install-ceph.sh"
+fi
+echo ">> pytest on Airflow $AIRFLOW_LATEST"
+"$LATEST_PY" -m pytest --cov --cov-report=term-missing:skip-covered --cov-fail-under=85 "$@"
+ensure_floor
+echo ">> pytest on Airflow $AIRFLOW_FLOOR"
+"$ENV_PY" -m pytest "$@"

@@ -1,0 +1,156 @@
+"""The sensor: deferral, resumption with every event status, poke mode, templating."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from airflow.sdk import DAG
+from conftest import TaskDeferred, make_context
+
+from airflow_provider_music.emulator import Emulator, expected_audio
+from airflow_provider_music.exceptions import (
+    AirflowFailException,
+    MusicDestinationExistsError,
+    MusicGenerationFailed,
+    MusicInputError,
+    MusicProviderError,
+    MusicRejectedError,
+    MusicTimeoutError,
+    MusicTransientError,
+)
+from airflow_provider_music.hooks.music import MusicGenerationHook
+from airflow_provider_music.sensors.music import MusicGenerationSensor
+from airflow_provider_music.triggers.music import MusicGenerationTrigger
+
+pytestmark = pytest.mark.integration
+
+
+def _sensor(gen_id: str, destination: str, **kw: object) -> MusicGenerationSensor:
+    return MusicGenerationSensor(task_id="wait", generation_id=gen_id, destination=destination, **kw)  # type: ignore[arg-type]
+
+
+def _completed(emulator: Emulator, length_ms: int = 10_000) -> str:
+    emulator.configure(generation_seconds=0)
+    return MusicGenerationHook().submit_generation("p", music_length_ms=length_ms)
+
+
+def test_defers_to_the_trigger_with_an_absolute_deadline(tmp_path: Path) -> None:
+    sensor = _sensor("u:elevenlabs/eleven_music", f"{tmp_path}/", poll_interval=7, timeout=600)
+    assert sensor.deferrable is True
+    before = time.time()
+    with pytest.raises(TaskDeferred) as info:
+        sensor.execute(make_context())
+    trigger = info.value.trigger
+    assert isinstance(trigger, MusicGenerationTrigger)
+    assert info.value.method_name == "execute_complete"
+    assert trigger.generation_id == "u:elevenlabs/eleven_music" and trigger.poll_interval == 7
+    assert before + 600 <= trigger.deadline <= time.time() + 600
+    assert info.value.timeout is not None and info.value.timeout.total_seconds() > 600
+
+
+def test_default_deferrable_follows_an_explicit_setting(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE", "false")
+    assert _sensor("x", f"{tmp_path}/").deferrable is False
+    assert _sensor("x", f"{tmp_path}/", deferrable=True).deferrable is True
+
+
+def test_success_event_delivers_and_returns_the_manifest(emulator: Emulator, tmp_path: Path) -> None:
+    gen_id = _completed(emulator, 12_000)
+    sensor = _sensor(gen_id, f"file://{tmp_path}/daily/", object_name="2026-01-01", prompt="p")
+    manifest = sensor.execute_complete(
+        make_context(task_id="wait"), {"status": "success", "generation_id": gen_id}
+    )
+    size, sha = expected_audio("wav", 12_000)
+    assert manifest["uri"] == f"file://{tmp_path}/daily/2026-01-01.wav"
+    assert (manifest["size_bytes"], manifest["sha256"], manifest["content_type"]) == (size, sha, "audio/wav")
+    assert manifest["generation_id"] == gen_id and manifest["duration_seconds"] == 12.0
+    assert manifest["model"] == "elevenlabs/eleven_music" and manifest["task_id"] == "wait"
+    sidecar = json.loads((tmp_path / "daily" / "2026-01-01.json").read_text())
+    assert sidecar["sha256"] == sha and sidecar["uri"] == manifest["uri"]
+    assert sorted(p.name for p in (tmp_path / "daily").iterdir()) == ["2026-01-01.json", "2026-01-01.wav"]
+
+
+def test_folder_destination_names_the_object_after_the_id(emulator: Emulator, tmp_path: Path) -> None:
+    gen_id = _completed(emulator)
+    manifest = _sensor(gen_id, f"{tmp_path}/out/").execute_complete(
+        make_context(), {"status": "success", "generation_id": gen_id}
+    )
+    stored = Path(manifest["uri"].removeprefix("file://"))
+    assert stored.parent == tmp_path / "out" and stored.suffix == ".wav"
+    assert ":" not in stored.name and stored.read_bytes()[:4] == b"RIFF"
+
+
+@pytest.mark.parametrize(
+    ("event", "error", "fails_fast"),
+    [
+        ({"status": "failed", "message": "boom"}, MusicGenerationFailed, True),
+        ({"status": "timeout", "message": "late"}, MusicTimeoutError, False),
+        ({"status": "error", "message": "503s", "retryable": True}, MusicTransientError, False),
+        ({"status": "error", "message": "401", "retryable": False}, MusicRejectedError, True),
+        ({"status": "surprise"}, MusicProviderError, False),
+        ({"status": "success", "generation_id": "someone-else"}, MusicProviderError, False),
+        (None, MusicProviderError, False),
+    ],
+)
+def test_execute_complete_refuses_what_is_not_success(
+    tmp_path: Path, event: dict[str, object] | None, error: type, fails_fast: bool
+) -> None:
+    if event is not None:
+        event.setdefault("generation_id", "g")
+    with pytest.raises(error) as info:
+        _sensor("g", f"{tmp_path}/").execute_complete(make_context(), event)
+    assert isinstance(info.value, AirflowFailException) is fails_fast
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_poke_mode_waits_then_delivers(emulator: Emulator, tmp_path: Path) -> None:
+    emulator.configure(generation_seconds=0.4)
+    gen_id = MusicGenerationHook().submit_generation("p")
+    sensor = _sensor(gen_id, f"{tmp_path}/", deferrable=False, poll_interval=0.1, mode="poke")
+    manifest = sensor.execute(make_context())
+    assert manifest["generation_id"] == gen_id and Path(manifest["uri"][7:]).exists()
+    assert emulator.stats()["generations"][gen_id]["gets"] >= 2
+
+
+def test_poke_raises_on_a_failed_generation(emulator: Emulator, tmp_path: Path) -> None:
+    gen_id = MusicGenerationHook().submit_generation("p")
+    emulator.add_faults([{"target": "get", "action": "generation_error", "times": -1}])
+    sensor = _sensor(gen_id, f"{tmp_path}/", deferrable=False, poll_interval=0.1)
+    with pytest.raises(MusicGenerationFailed, match="failed on the service"):
+        sensor.poke(make_context())
+
+
+def test_if_exists_skip_and_fail(emulator: Emulator, tmp_path: Path) -> None:
+    gen_id = _completed(emulator)
+    target = tmp_path / "t.wav"
+    target.write_bytes(b"RIFF....WAVEold")
+    event = {"status": "success", "generation_id": gen_id}
+    kept = _sensor(gen_id, str(target), if_exists="skip").execute_complete(make_context(), event)
+    assert kept["skipped"] is True and target.read_bytes() == b"RIFF....WAVEold"
+    with pytest.raises(MusicDestinationExistsError):
+        _sensor(gen_id, str(target), if_exists="fail").execute_complete(make_context(), event)
+    assert target.read_bytes() == b"RIFF....WAVEold" and emulator.stats()["downloads"] == 0
+    fresh = _sensor(gen_id, str(target)).execute_complete(make_context(), event)
+    assert fresh["skipped"] is False and target.read_bytes()[:4] == b"RIFF" and target.stat().st_size > 100
+
+
+def test_templated_fields_render(tmp_path: Path) -> None:
+    with DAG("d", schedule=None):
+        sensor = _sensor("{{ params.gid }}", f"{tmp_path}/{{{{ ds }}}}/", object_name="{{ ds }}-x")
+    sensor.render_template_fields({"params": {"gid": "abc:m/n"}, "ds": "2026-02-03"})
+    assert sensor.generation_id == "abc:m/n"
+    assert sensor.destination == f"{tmp_path}/2026-02-03/" and sensor.object_name == "2026-02-03-x"
+
+
+def test_bad_settings_are_refused_at_parse_time(tmp_path: Path) -> None:
+    with pytest.raises(MusicInputError, match="if_exists"):
+        _sensor("g", f"{tmp_path}/", if_exists="sometimes")
+    with pytest.raises(MusicInputError, match="poll_interval"):
+        _sensor("g", f"{tmp_path}/", poll_interval=0)
+    with pytest.raises(MusicInputError, match="object_name"):
+        _sensor("g", f"{tmp_path}/", object_name="a/b").execute(make_context())

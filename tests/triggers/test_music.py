@@ -1,0 +1,122 @@
+"""The trigger, run in a real event loop against the emulator over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+
+from airflow_provider_music.emulator import Emulator
+from airflow_provider_music.hooks.music import MusicGenerationHook
+from airflow_provider_music.triggers.music import MusicGenerationTrigger
+
+pytestmark = pytest.mark.integration
+
+
+def _events(trigger: MusicGenerationTrigger, limit: float = 20) -> list[dict[str, Any]]:
+    async def collect() -> list[dict[str, Any]]:
+        out = []
+        async for event in trigger.run():
+            out.append(event.payload)
+        return out
+
+    return asyncio.run(asyncio.wait_for(collect(), limit))
+
+
+def _trigger(gen_id: str, **kw: Any) -> MusicGenerationTrigger:
+    args: dict[str, Any] = {"generation_id": gen_id, "deadline": time.time() + 30, "poll_interval": 0.1}
+    args.update(kw)
+    return MusicGenerationTrigger(**args)
+
+
+def test_serialize_round_trip_holds_plain_values_and_no_key(emulator: Emulator) -> None:
+    trigger = _trigger("a:b/c", conn_id="aimlapi_default", max_consecutive_failures=4, started_at=5.0)
+    path, kwargs = trigger.serialize()
+    assert path == "airflow_provider_music.triggers.music.MusicGenerationTrigger"
+    assert all(isinstance(v, (str, int, float)) for v in kwargs.values())
+    assert "emu-test-key" not in repr(kwargs)
+    again = MusicGenerationTrigger(**kwargs)
+    assert again.serialize() == (path, kwargs)
+    assert again.deadline == trigger.deadline  # an absolute time: a restart keeps it
+
+
+def test_success_is_one_event(emulator: Emulator) -> None:
+    gen_id = MusicGenerationHook().submit_generation("p")
+    events = _events(_trigger(gen_id))
+    assert len(events) == 1
+    assert events[0]["status"] == "success" and events[0]["generation_id"] == gen_id
+    assert "url" not in repr(events[0]).lower()  # signed URLs stay out of the trigger table and logs
+
+
+@pytest.mark.parametrize(
+    ("payload", "needle"),
+    [
+        ({"name": "GenerationError", "message": "model fell over"}, "model fell over"),
+        (
+            {"detail": [{"loc": ["body", "prompt"], "msg": "unsafe content", "type": "value_error"}]},
+            "unsafe content",
+        ),
+        ("plain failure text", "plain failure text"),
+    ],
+)
+def test_error_status_carries_the_service_message(emulator: Emulator, payload: object, needle: str) -> None:
+    gen_id = MusicGenerationHook().submit_generation("p")
+    emulator.add_faults([{"target": "get", "action": "generation_error", "payload": payload, "times": -1}])
+    events = _events(_trigger(gen_id))
+    assert [e["status"] for e in events] == ["failed"]
+    assert needle in events[0]["message"] and gen_id in events[0]["message"]
+
+
+def test_unknown_status_ends_the_wait(emulator: Emulator) -> None:
+    gen_id = MusicGenerationHook().submit_generation("p")
+    emulator.add_faults([{"target": "get", "action": "unknown_status", "status": "mystery", "times": -1}])
+    events = _events(_trigger(gen_id))
+    assert events[0]["status"] == "failed" and "mystery" in events[0]["message"]
+
+
+def test_completed_without_url_is_a_failure(emulator: Emulator) -> None:
+    gen_id = MusicGenerationHook().submit_generation("p")
+    emulator.configure(generation_seconds=0)
+    emulator.add_faults([{"target": "get", "action": "no_audio_url", "times": -1}])
+    events = _events(_trigger(gen_id))
+    assert events[0]["status"] == "failed" and "no audio URL" in events[0]["message"]
+
+
+def test_timeout_names_the_id_and_the_wait(emulator: Emulator) -> None:
+    gen_id = MusicGenerationHook().submit_generation("p")
+    emulator.add_faults([{"target": "get", "action": "never_complete", "times": -1}])
+    started = time.time()
+    events = _events(_trigger(gen_id, deadline=started + 0.6, started_at=started))
+    assert [e["status"] for e in events] == ["timeout"]
+    assert gen_id in events[0]["message"] and "waiting" in events[0]["message"]
+    assert 0.5 <= events[0]["waited_seconds"] < 5
+
+
+def test_deadline_in_the_past_fires_without_polling(emulator: Emulator) -> None:
+    events = _events(_trigger("x:elevenlabs/eleven_music", deadline=time.time() - 1))
+    assert events[0]["status"] == "timeout"
+    assert emulator.stats()["gets"] == 0
+
+
+def test_transient_failures_are_absorbed_then_counted(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("airflow_provider_music._wire.BACKOFF_BASE_S", 0.01)
+    gen_id = MusicGenerationHook().submit_generation("p")
+    emulator.add_faults([{"target": "get", "action": "status", "code": 502, "times": 2}])
+    assert _events(_trigger(gen_id, max_consecutive_failures=3))[0]["status"] == "success"
+    emulator.add_faults([{"target": "get", "action": "status", "code": 503, "times": -1}])
+    events = _events(_trigger(gen_id, max_consecutive_failures=3))
+    assert events[0]["status"] == "error" and events[0]["retryable"] is True
+    assert "3 consecutive" in events[0]["message"]
+
+
+def test_bad_key_is_a_non_retryable_error(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    from conftest import conn_json
+
+    monkeypatch.setenv("AIRFLOW_CONN_BADKEY", conn_json(emulator.base_url, key="nope-nope-nope"))
+    events = _events(_trigger("x:elevenlabs/eleven_music", conn_id="badkey"))
+    assert events[0]["status"] == "error" and events[0]["retryable"] is False
+    assert "401" in events[0]["message"] and "nope-nope-nope" not in repr(events)
