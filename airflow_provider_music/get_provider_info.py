@@ -48,9 +48,13 @@ def get_provider_info() -> dict[str, Any]:
                 "connection-type": CONN_TYPE,
                 "hook-class-name": "airflow_provider_music.hooks.music.MusicGenerationHook",
                 "ui-field-behaviour": {
-                    "hidden-fields": ["schema", "login", "port", "extra"],
+                    "hidden-fields": ["schema", "login", "port"],
                     "relabeling": {"password": "API key", "host": "API base URL"},
-                    "placeholders": {"password": "your AI/ML API key", "host": "https://api.aimlapi.com"},
+                    "placeholders": {
+                        "password": "your AI/ML API key",
+                        "host": "https://api.aimlapi.com",
+                        "extra": '{"timeout": 60}',
+                    },
                 },
             }
         ],

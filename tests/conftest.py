@@ -17,7 +17,13 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-_HOME = Path(tempfile.mkdtemp(prefix="music-provider-airflow-home-"))
+# Test files also `import conftest` (a second module object): both must share one AIRFLOW_HOME.
+_HOME = Path(
+    os.environ.get("MUSIC_PROVIDER_TEST_HOME")
+    or os.environ.setdefault(
+        "MUSIC_PROVIDER_TEST_HOME", tempfile.mkdtemp(prefix="music-provider-airflow-home-")
+    )
+)
 os.environ["AIRFLOW_HOME"] = str(_HOME)
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "example_dags")
@@ -109,6 +115,7 @@ def xcom_values(dag_id: str, task_id: str, key: str = "return_value") -> list[An
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     shutil.rmtree(_HOME, ignore_errors=True)
+    os.environ.pop("MUSIC_PROVIDER_TEST_HOME", None)
 
 
 class FakeTaskStateStore:

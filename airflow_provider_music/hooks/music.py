@@ -59,9 +59,10 @@ class ApiSettings:
 
     base_url: str
     api_key: str = ""
+    timeout: float | None = None  # read timeout from the connection's extra {"timeout": seconds}
 
     def __repr__(self) -> str:  # never show the key, even in a debugger or a traceback
-        return f"ApiSettings(base_url={self.base_url!r}, api_key='***')"
+        return f"ApiSettings(base_url={self.base_url!r}, api_key='***', timeout={self.timeout!r})"
 
     @classmethod
     def from_connection(cls, conn: Connection) -> ApiSettings:
@@ -70,7 +71,15 @@ class ApiSettings:
             raise MusicInputError(
                 f"Connection {conn.conn_id!r} has no API key: put it in the connection's password field"
             )
-        return cls(base_url=_wire.normalize_base_url(conn.host, conn.port), api_key=api_key)
+        timeout = None
+        raw = (conn.extra_dejson or {}).get("timeout")
+        if raw is not None:
+            if isinstance(raw, bool) or not isinstance(raw, (int, float)) or raw <= 0:
+                raise MusicInputError(
+                    f"Connection {conn.conn_id!r}: extra 'timeout' must be positive seconds"
+                )
+            timeout = float(raw)
+        return cls(base_url=_wire.normalize_base_url(conn.host, conn.port), api_key=api_key, timeout=timeout)
 
 
 @dataclass(frozen=True)
@@ -99,7 +108,8 @@ class MusicGenerationHook(BaseHook):
     and defaults to ``https://api.aimlapi.com`` (point it at the local emulator for tests).
 
     :param conn_id: Airflow connection id of type ``aimlapi``.
-    :param timeout: Read timeout in seconds for each API request (connect timeout is fixed at 10 s).
+    :param timeout: Read timeout in seconds for each request (connect timeout is fixed at 10 s);
+        default: the connection's extra ``{"timeout": seconds}``, else 60 s.
     :param max_attempts: Attempts per API call for transient faults (429, 5xx, resets, timeouts),
         spaced by exponential backoff with jitter, honouring ``Retry-After``.
     """
@@ -113,13 +123,13 @@ class MusicGenerationHook(BaseHook):
         self,
         conn_id: str = DEFAULT_CONN_ID,
         *,
-        timeout: float = READ_TIMEOUT_S,
+        timeout: float | None = None,
         max_attempts: int = MAX_REQUEST_ATTEMPTS,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.conn_id = conn_id
-        self.timeout = timeout
+        self._timeout = timeout
         self.max_attempts = max(1, int(max_attempts))
         self._async_client: httpx.AsyncClient | None = None
         self._async_settings: ApiSettings | None = None
@@ -128,9 +138,13 @@ class MusicGenerationHook(BaseHook):
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
         """Relabel the generic connection form: the key is the password, the host is optional."""
         return {
-            "hidden_fields": ["schema", "login", "port", "extra"],
+            "hidden_fields": ["schema", "login", "port"],
             "relabeling": {"password": "API key", "host": "API base URL"},
-            "placeholders": {"password": "your AI/ML API key", "host": DEFAULT_HOST},
+            "placeholders": {
+                "password": "your AI/ML API key",
+                "host": DEFAULT_HOST,
+                "extra": '{"timeout": 60}',
+            },
         }
 
     # --- settings --------------------------------------------------------------------------------
@@ -146,6 +160,9 @@ class MusicGenerationHook(BaseHook):
             conn = await self.aget_connection(self.conn_id)
             self._async_settings = ApiSettings.from_connection(conn)
         return self._async_settings
+
+    def _read_timeout(self, settings: ApiSettings) -> float:
+        return self._timeout or settings.timeout or READ_TIMEOUT_S
 
     @property
     def _secrets(self) -> tuple[str, ...]:
@@ -225,7 +242,7 @@ class MusicGenerationHook(BaseHook):
                 request.url,
                 params=request.params,
                 json=request.json_body,
-                timeout=(CONNECT_TIMEOUT_S, self.timeout),
+                timeout=(CONNECT_TIMEOUT_S, self._read_timeout(self.settings)),
                 allow_redirects=False,
             )
             return response.status_code, response.headers, response.content
@@ -249,7 +266,7 @@ class MusicGenerationHook(BaseHook):
             response = requests.get(
                 url,
                 stream=True,
-                timeout=(CONNECT_TIMEOUT_S, self.timeout),
+                timeout=(CONNECT_TIMEOUT_S, self._read_timeout(self.settings)),
                 headers={"User-Agent": _wire.USER_AGENT, "Accept": "audio/*, */*;q=0.1"},
             )
         except requests.RequestException as exc:
@@ -304,7 +321,7 @@ class MusicGenerationHook(BaseHook):
             settings = await self.aget_settings()
             self._async_client = httpx.AsyncClient(
                 headers=_wire.auth_headers(settings.api_key),
-                timeout=httpx.Timeout(self.timeout, connect=CONNECT_TIMEOUT_S),
+                timeout=httpx.Timeout(self._read_timeout(settings), connect=CONNECT_TIMEOUT_S),
                 limits=httpx.Limits(max_connections=2, max_keepalive_connections=1),
                 verify=_shared_ssl_context(),
                 follow_redirects=False,
@@ -435,6 +452,15 @@ def write_stream(
                 f"The download from {stream.shown_url} was truncated: got {size} of "
                 f"{stream.content_length} bytes"
             )
+    except MusicProviderError:
+        remove_quietly(temp)
+        raise
+    except Exception as exc:  # the storage refused a write (full disk, S3 error, permissions ...)
+        remove_quietly(temp)
+        raise MusicDeliveryError(
+            f"Writing the audio into {folder} failed after {size} bytes ({type(exc).__name__}: {exc}); "
+            "the partial object was removed and any previous object is untouched"
+        ) from None
     except BaseException:
         remove_quietly(temp)
         raise

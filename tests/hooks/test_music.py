@@ -224,7 +224,7 @@ def test_ui_field_behaviour_hides_irrelevant_fields() -> None:
     behaviour = MusicGenerationHook.get_ui_field_behaviour()
     assert behaviour["relabeling"]["password"] == "API key"
     assert behaviour["placeholders"]["host"] == "https://api.aimlapi.com"
-    assert set(behaviour["hidden_fields"]) == {"schema", "login", "port", "extra"}
+    assert set(behaviour["hidden_fields"]) == {"schema", "login", "port"}
 
 
 class _Adapter(requests.adapters.BaseAdapter):
