@@ -304,3 +304,60 @@ def task_info(context: Mapping[str, Any]) -> dict[str, Any]:
         "task_id": getattr(ti, "task_id", None),
         "map_index": getattr(ti, "map_index", -1),
     }
+
+
+def lineage_dataset(uri: str) -> tuple[str, str]:
+    """OpenLineage (namespace, name) of a stored object: ``s3://bucket`` + key, ``file`` + path."""
+    parts = urlsplit(uri)
+    if parts.scheme in ("", "file"):
+        return "file", parts.path
+    return f"{parts.scheme}://{parts.netloc}", parts.path.lstrip("/")
+
+
+class PublishesAudio:
+    """
+    What the sensor and the one-task operator share after a track is stored: an Airflow asset event
+    (through an alias, since the URI is only known at run time) and the OpenLineage output dataset.
+    """
+
+    asset_alias: str | None
+    _stored_uri: str | None = None
+
+    def _publish(self, context: Mapping[str, Any], manifest: Mapping[str, Any]) -> None:
+        self._stored_uri = str(manifest["uri"])
+        if not self.asset_alias or manifest.get("skipped"):
+            return
+        from airflow.sdk import Asset, AssetAlias
+
+        extra = {
+            key: manifest.get(key)
+            for key in (
+                "generation_id",
+                "sha256",
+                "size_bytes",
+                "duration_seconds",
+                "content_type",
+                "sidecar_uri",
+            )
+        }
+        context["outlet_events"][AssetAlias(self.asset_alias)].add(Asset(uri=self._stored_uri), extra=extra)
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """The stored object as the task's output dataset (called only when OpenLineage is installed)."""
+        from airflow.providers.common.compat.openlineage.facet import Dataset
+        from airflow.providers.openlineage.extractors import OperatorLineage
+
+        if not self._stored_uri:
+            return OperatorLineage()
+        namespace, name = lineage_dataset(self._stored_uri)
+        return OperatorLineage(outputs=[Dataset(namespace=namespace, name=name)])
+
+
+def alias_outlets(outlets: Any, asset_alias: str | None) -> list[Any]:
+    """The task's outlets plus the alias its asset events go through (declared at DAG-parse time)."""
+    declared = list(outlets or [])
+    if asset_alias:
+        from airflow.sdk import AssetAlias
+
+        declared.append(AssetAlias(asset_alias))
+    return declared

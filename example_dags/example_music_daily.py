@@ -1,7 +1,9 @@
 """
 Daily track: the prompt follows the logical date; submit, wait in the triggerer, store.
 
-The audio lands at ``<storage base>/daily/<ds>.<ext>`` with a ``<ds>.json`` manifest beside it.
+The audio lands at ``<storage base>/daily/<ds>.<ext>`` with a ``<ds>.json`` manifest beside it, and
+each stored track is emitted as an asset event through the alias ``example_music_daily_tracks``
+(``example_music_consumer`` is scheduled on it).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from airflow.sdk import DAG
-from music_example_settings import POLL_INTERVAL, STORAGE_BASE, STORAGE_CONN_ID
+from music_example_settings import DAILY_TRACKS_ALIAS, POLL_INTERVAL, STORAGE_BASE, STORAGE_CONN_ID
 
 from airflow_provider_music.operators.music import SubmitMusicGenerationOperator
 from airflow_provider_music.sensors.music import MusicGenerationSensor
@@ -40,6 +42,7 @@ with DAG(
         object_name="{{ ds }}",
         storage_conn_id=STORAGE_CONN_ID,
         poll_interval=POLL_INTERVAL,
+        asset_alias=DAILY_TRACKS_ALIAS,
         prompt=PROMPT,
         music_length_ms=30_000,
     )

@@ -14,3 +14,5 @@ DEFAULT_BASE = os.environ.get(
 STORAGE_BASE = "{{ var.value.get('music_storage_base', '" + DEFAULT_BASE + "') }}"
 STORAGE_CONN_ID = os.environ.get("MUSIC_STORAGE_CONN_ID") or None
 POLL_INTERVAL = float(os.environ.get("MUSIC_POLL_INTERVAL", "10"))
+# The asset alias the daily DAG emits each stored track through; downstream DAGs schedule on it.
+DAILY_TRACKS_ALIAS = "example_music_daily_tracks"

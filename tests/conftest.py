@@ -113,6 +113,17 @@ def xcom_values(dag_id: str, task_id: str, key: str = "return_value") -> list[An
     return out
 
 
+def asset_events(uri: str) -> list[dict[str, Any]]:
+    """The extras of every asset event recorded for ``uri`` (oldest first)."""
+    with sqlite3.connect(_HOME / "airflow.db") as conn:
+        rows = conn.execute(
+            "SELECT e.extra FROM asset_event e JOIN asset a ON a.id = e.asset_id"
+            " WHERE a.uri = ? ORDER BY e.id",
+            (uri,),
+        ).fetchall()
+    return [json.loads(extra) if isinstance(extra, (str, bytes)) else extra for (extra,) in rows]
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     shutil.rmtree(_HOME, ignore_errors=True)
     os.environ.pop("MUSIC_PROVIDER_TEST_HOME", None)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 
 from airflow_provider_music import _waiting, _wire
-from airflow_provider_music._delivery import DeliveryOptions, validate_options
+from airflow_provider_music._delivery import DeliveryOptions, PublishesAudio, alias_outlets, validate_options
 from airflow_provider_music.defaults import (
     DEFAULT_CHUNK_SIZE,
     DEFAULT_CONN_ID,
@@ -148,7 +148,7 @@ class SubmitMusicGenerationOperator(_SubmitsGenerations):
         return generation_id
 
 
-class GenerateMusicOperator(_SubmitsGenerations):
+class GenerateMusicOperator(PublishesAudio, _SubmitsGenerations):
     """
     Submit, wait and store in one task; returns the track's manifest (same as the sensor's).
 
@@ -176,6 +176,8 @@ class GenerateMusicOperator(_SubmitsGenerations):
     :param chunk_size: Bytes per download read and storage block.
     :param max_bytes: Largest download accepted.
     :param max_consecutive_failures: Transient poll failures in a row tolerated while waiting.
+    :param asset_alias: Name of an Airflow ``AssetAlias`` through which each stored track is emitted
+        as an asset event, so downstream DAGs can be scheduled on new audio.
     """
 
     template_fields: Sequence[str] = ("prompt", "music_length_ms", "destination", "object_name")
@@ -200,9 +202,12 @@ class GenerateMusicOperator(_SubmitsGenerations):
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         max_bytes: int = DEFAULT_MAX_AUDIO_BYTES,
         max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE_POLL_FAILURES,
+        asset_alias: str | None = None,
         **kwargs: Any,
     ) -> None:
+        kwargs["outlets"] = alias_outlets(kwargs.get("outlets"), asset_alias)
         super().__init__(**kwargs)
+        self.asset_alias = asset_alias
         _check_static(prompt, music_length_ms, model, extra_body)
         self.poll_interval, self.wait_timeout = _waiting.validate_wait(poll_interval, timeout)
         self.prompt = prompt
@@ -243,6 +248,7 @@ class GenerateMusicOperator(_SubmitsGenerations):
             kept = _delivery.existing_manifest(options, self._request_info(), _delivery.task_info(context))
             if kept is not None:
                 self.log.info("%s already exists and if_exists='skip': nothing to generate", kept["uri"])
+                self._publish(context, kept)
                 return kept
 
         generation_id, generation = self._submit_or_reattach(context)
@@ -309,4 +315,5 @@ class GenerateMusicOperator(_SubmitsGenerations):
             generation=generation,
         )
         self._forget(context)
+        self._publish(context, manifest)
         return manifest

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
 from airflow_provider_music import _waiting
-from airflow_provider_music._delivery import DeliveryOptions, validate_options
+from airflow_provider_music._delivery import DeliveryOptions, PublishesAudio, alias_outlets, validate_options
 from airflow_provider_music.defaults import (
     DEFAULT_CHUNK_SIZE,
     DEFAULT_CONN_ID,
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from airflow_provider_music.hooks.music import MusicGenerationHook
 
 
-class MusicGenerationSensor(BaseSensorOperator):
+class MusicGenerationSensor(PublishesAudio, BaseSensorOperator):
     """
     Wait until a generation is complete, then stream its audio into object storage.
 
@@ -55,6 +55,9 @@ class MusicGenerationSensor(BaseSensorOperator):
     :param chunk_size: Bytes per download read and storage block (memory stays near two of these).
     :param max_bytes: Largest download accepted; larger ones stop and leave nothing behind.
     :param max_consecutive_failures: Transient poll failures in a row tolerated while waiting.
+    :param asset_alias: Name of an Airflow ``AssetAlias`` through which each stored track is emitted
+        as an asset event (URI without connection id; extra: id, sha256, size, duration,
+        sidecar URI), so downstream DAGs can be scheduled on new audio.
     :param prompt: Optional, recorded in the manifest (the sensor does not send it anywhere).
     :param model: Optional, recorded in the manifest.
     :param music_length_ms: Optional, recorded in the manifest.
@@ -85,13 +88,16 @@ class MusicGenerationSensor(BaseSensorOperator):
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         max_bytes: int = DEFAULT_MAX_AUDIO_BYTES,
         max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE_POLL_FAILURES,
+        asset_alias: str | None = None,
         prompt: str | None = None,
         model: str | None = None,
         music_length_ms: int | str | None = None,
         **kwargs: Any,
     ) -> None:
         poll_s, timeout_s = _waiting.validate_wait(poll_interval, timeout)
+        kwargs["outlets"] = alias_outlets(kwargs.get("outlets"), asset_alias)
         super().__init__(poke_interval=poll_s, timeout=timeout_s, **kwargs)
+        self.asset_alias = asset_alias
         self.generation_id = generation_id
         self.destination = destination
         self.conn_id = conn_id
@@ -181,7 +187,7 @@ class MusicGenerationSensor(BaseSensorOperator):
                 generation_id=self.generation_id,
                 status=generation.raw_status,
             )
-        return _delivery.deliver_generation(
+        manifest = _delivery.deliver_generation(
             self.hook,
             self.generation_id,
             self._delivery_options(),
@@ -189,3 +195,5 @@ class MusicGenerationSensor(BaseSensorOperator):
             task_info=_delivery.task_info(context),
             generation=generation,
         )
+        self._publish(context, manifest)
+        return manifest

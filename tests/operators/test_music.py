@@ -111,6 +111,7 @@ import sys, importlib.abc
 import airflow.sdk
 from airflow.sdk import DAG, BaseOperator, BaseSensorOperator  # what every DAG file pays anyway
 heavy = ("httpx", "requests", "aiohttp", "s3fs", "boto3", "botocore", "fsspec", "upath", "mutagen",
+         "openlineage", "airflow.providers.openlineage",
          "airflow_provider_music.hooks", "airflow_provider_music.triggers",
          "airflow_provider_music._audio", "airflow_provider_music.emulator")
 for name in list(sys.modules):

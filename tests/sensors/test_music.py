@@ -73,6 +73,34 @@ def test_success_event_delivers_and_returns_the_manifest(emulator: Emulator, tmp
     sidecar = json.loads((tmp_path / "daily" / "2026-01-01.json").read_text())
     assert sidecar["sha256"] == sha and sidecar["uri"] == manifest["uri"]
     assert sorted(p.name for p in (tmp_path / "daily").iterdir()) == ["2026-01-01.json", "2026-01-01.wav"]
+    lineage = sensor.get_openlineage_facets_on_complete(None)
+    assert [(d.namespace, d.name) for d in lineage.outputs] == [("file", f"{tmp_path}/daily/2026-01-01.wav")]
+
+
+def test_asset_alias_is_declared_and_receives_the_event(emulator: Emulator, tmp_path: Path) -> None:
+    from airflow.sdk import AssetAlias
+
+    gen_id = _completed(emulator)
+    sensor = _sensor(gen_id, f"{tmp_path}/", object_name="t", asset_alias="daily_tracks")
+    assert AssetAlias("daily_tracks") in sensor.outlets
+
+    added: list[tuple[object, object]] = []
+
+    class Accessor:
+        def add(self, asset: object, extra: object = None) -> None:
+            added.append((asset, extra))
+
+    class Accessors:  # Airflow's outlet_events: indexed by the alias (not hashable on Airflow 3.1)
+        def __getitem__(self, key: object) -> Accessor:
+            assert key == AssetAlias("daily_tracks")
+            return Accessor()
+
+    context = make_context()
+    context["outlet_events"] = Accessors()
+    manifest = sensor.execute_complete(context, {"status": "success", "generation_id": gen_id})
+    [(asset, extra)] = added
+    assert asset.uri == manifest["uri"] == f"file://{tmp_path}/t.wav"  # type: ignore[attr-defined]
+    assert extra["sha256"] == manifest["sha256"] and extra["generation_id"] == gen_id  # type: ignore[index]
 
 
 def test_folder_destination_names_the_object_after_the_id(emulator: Emulator, tmp_path: Path) -> None:

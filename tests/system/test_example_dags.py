@@ -6,9 +6,10 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import EMULATOR_KEY, REPO, airflow_env, conn_json, run_dag, xcom_values
+from conftest import EMULATOR_KEY, REPO, airflow_env, asset_events, conn_json, run_dag, xcom_values
 
 from airflow_provider_music.emulator import Emulator
 
@@ -36,8 +37,34 @@ def test_every_example_dag_imports_without_errors() -> None:
     )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["errors"] == {}
-    assert {"example_music_daily", "example_music_batch", "example_music_one_task"} <= set(result["dags"])
+    assert {
+        "example_music_daily",
+        "example_music_batch",
+        "example_music_one_task",
+        "example_music_consumer",
+    } <= set(result["dags"])
     assert len(EXAMPLES) >= 3
+
+
+class _Event:
+    def __init__(self, extra: dict[str, object]) -> None:
+        self.extra = extra
+
+
+def _consumer_task() -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "consumer", REPO / "example_dags" / "example_music_consumer.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(REPO / "example_dags"))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(REPO / "example_dags"))
+    return module.describe_new_tracks
 
 
 def _env(emulator: Emulator, out: Path) -> dict[str, str]:
@@ -67,6 +94,15 @@ def test_daily_dag_stores_a_real_track(emulator: Emulator, airflow_home: Path, t
     assert json.loads((tmp_path / "daily" / "2026-03-04.json").read_text())["sha256"] == manifest["sha256"]
     assert xcom_values("example_music_daily", "submit", "generation_id")[-1] == manifest["generation_id"]
     assert emulator.stats()["posts"] == 1
+
+    # the track was emitted as an asset event through the alias, URI without connection id
+    events = asset_events(f"file://{track}")
+    assert events and events[-1]["sha256"] == manifest["sha256"]
+    assert events[-1]["sidecar_uri"] == f"file://{tmp_path}/daily/2026-03-04.json"
+
+    # and the consumer DAG, scheduled on that alias, reads the manifest it points to
+    described = _consumer_task()(triggering_asset_events={"alias": [_Event(events[-1])]})
+    assert described == [{"uri": manifest["uri"], "duration_seconds": 30.0}]
 
 
 def test_batch_dag_maps_over_prompts(emulator: Emulator, airflow_home: Path, tmp_path: Path) -> None:
