@@ -181,7 +181,11 @@ def deliver_generation(
 
     if target is None:
         target = base / f"{base_name}.{stored.audio_format.extension}"
-    existing = _check_existing(target, options, generation_id, meta)
+    try:
+        existing = _check_existing(target, options, generation_id, meta)
+    except BaseException:
+        discard(stored)
+        raise
     if existing:
         discard(stored)
         return existing
@@ -200,21 +204,24 @@ def deliver_generation(
 def existing_manifest(
     options: DeliveryOptions, request_info: Mapping[str, Any], task_info: Mapping[str, Any]
 ) -> dict[str, Any] | None:
-    """For ``if_exists='skip'`` with a destination naming one object: its manifest if it is already there."""
+    """
+    Before paying for a generation: with a destination naming one object that already exists,
+    ``if_exists='skip'`` returns its manifest and ``'fail'`` raises; otherwise None.
+    """
     base, is_folder = resolve_destination(options.destination, options.storage_conn_id)
-    if is_folder or options.object_name is not None or not base.exists():
+    if options.if_exists == "overwrite" or is_folder or options.object_name is not None:
         return None
-    return _manifest_of_existing(base, None, {**request_info, **task_info})
+    return _check_existing(base, options, None, {**request_info, **task_info})
 
 
 def _check_existing(
-    target: ObjectStoragePath, options: DeliveryOptions, generation_id: str, meta: Mapping[str, Any]
+    target: ObjectStoragePath, options: DeliveryOptions, generation_id: str | None, meta: Mapping[str, Any]
 ) -> dict[str, Any] | None:
     if options.if_exists == "overwrite" or not target.exists():
         return None
     if options.if_exists == "fail":
         raise MusicDestinationExistsError(
-            f"{object_uri(target)} already exists and if_exists='fail'; nothing was downloaded"
+            f"{object_uri(target)} already exists and if_exists='fail'; nothing was generated or downloaded"
         )
     log.info("%s already exists; if_exists='skip' keeps it", object_uri(target))
     return _manifest_of_existing(target, generation_id, meta)

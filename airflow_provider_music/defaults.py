@@ -23,6 +23,9 @@ READ_TIMEOUT_S: Final = 60.0
 MAX_REQUEST_ATTEMPTS: Final = 5
 BACKOFF_BASE_S: Final = 1.0
 BACKOFF_MAX_S: Final = 30.0
+# How long the trigger's HTTP client keeps its idle connection: longer than any sane poll interval,
+# shorter than typical server keep-alive limits (nginx: 75 s).
+ASYNC_KEEPALIVE_EXPIRY_S: Final = 60.0
 # A Retry-After larger than this is a sign of an outage, not of a short throttle.
 RETRY_AFTER_MAX_S: Final = 120.0
 

@@ -47,6 +47,7 @@ def get_provider_info() -> dict[str, Any]:
             {
                 "connection-type": CONN_TYPE,
                 "hook-class-name": "airflow_provider_music.hooks.music.MusicGenerationHook",
+                "hook-name": "AI/ML API (music)",
                 "ui-field-behaviour": {
                     "hidden-fields": ["schema", "login", "port"],
                     "relabeling": {"password": "API key", "host": "API base URL"},

@@ -41,7 +41,7 @@ except ImportError:  # pragma: no cover
 
 __all__ = ["TaskDeferred"]
 
-# S3 fixtures: see tests/s3_server.py (loaded once the S3 suite lands)
+pytest_plugins = ["s3_server"]
 
 EMULATOR_KEY = "emu-test-key-0123456789"
 
@@ -155,6 +155,9 @@ class FakeTI:
 
     def xcom_push(self, key: str, value: Any) -> None:
         self.pushed[key] = value
+
+    def get_first_reschedule_date(self, context: Any) -> None:
+        return None  # reschedule-mode sensors: this is the first poke
 
 
 def make_context(store: FakeTaskStateStore | None = None, **ti_kw: Any) -> dict[str, Any]:

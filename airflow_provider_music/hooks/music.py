@@ -18,6 +18,7 @@ from airflow.sdk import BaseHook
 from airflow_provider_music import _wire
 from airflow_provider_music._wire import ApiRequest, Generation
 from airflow_provider_music.defaults import (
+    ASYNC_KEEPALIVE_EXPIRY_S,
     CONN_TYPE,
     CONNECT_TIMEOUT_S,
     DEFAULT_CHUNK_SIZE,
@@ -322,7 +323,11 @@ class MusicGenerationHook(BaseHook):
             self._async_client = httpx.AsyncClient(
                 headers=_wire.auth_headers(settings.api_key),
                 timeout=httpx.Timeout(self._read_timeout(settings), connect=CONNECT_TIMEOUT_S),
-                limits=httpx.Limits(max_connections=2, max_keepalive_connections=1),
+                # Keep the one connection across polls: httpx's 5 s default expiry is shorter than
+                # a poll interval, which would mean a new TCP (and TLS) handshake per poll.
+                limits=httpx.Limits(
+                    max_connections=2, max_keepalive_connections=1, keepalive_expiry=ASYNC_KEEPALIVE_EXPIRY_S
+                ),
                 verify=_shared_ssl_context(),
                 follow_redirects=False,
             )

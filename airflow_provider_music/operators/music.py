@@ -109,7 +109,8 @@ class SubmitMusicGenerationOperator(_SubmitsGenerations):
     Create a music generation and return its id (XCom ``return_value``, and key ``generation_id``).
 
     Pair it with :class:`~airflow_provider_music.sensors.music.MusicGenerationSensor` to wait and store.
-    A retry of this task reattaches to the generation an earlier try created instead of paying again.
+    A try that dies after its POST leaves a record, so the retry reattaches to that generation
+    instead of paying again; a successful try clears it, so a deliberate rerun makes new music.
 
     :param prompt: What to generate (templated): genre, mood, instruments, tempo, structure, lyrics;
         at most 2000 characters.
@@ -145,6 +146,9 @@ class SubmitMusicGenerationOperator(_SubmitsGenerations):
     def execute(self, context: Context) -> str:
         generation_id, _ = self._submit_or_reattach(context)
         context["ti"].xcom_push(key="generation_id", value=generation_id)
+        # The record guards the window between the POST and the task's success; once the id is
+        # handed on, clearing and rerunning the task is a request for new music.
+        self._forget(context)
         return generation_id
 
 
@@ -168,8 +172,8 @@ class GenerateMusicOperator(PublishesAudio, _SubmitsGenerations):
     :param timeout: Seconds to wait for the generation (default 30 minutes).
     :param deferrable: Wait in the triggerer (default: True unless the deployment explicitly set
         ``[operators] default_deferrable``); with False the worker polls.
-    :param if_exists: ``"overwrite"`` (default), ``"skip"`` or ``"fail"``. With ``"skip"`` and a
-        destination that names an existing object, nothing is generated at all.
+    :param if_exists: ``"overwrite"`` (default), ``"skip"`` or ``"fail"``. With ``"skip"`` or
+        ``"fail"`` and a destination that names an existing object, nothing is generated at all.
     :param write_sidecar: Also write ``<name>.json`` with the manifest next to the audio.
     :param object_name: Name of the stored object without extension (templated, e.g. ``"{{ ds }}"``);
         the extension follows the audio's format and ``destination`` is then the folder.
@@ -244,12 +248,11 @@ class GenerateMusicOperator(PublishesAudio, _SubmitsGenerations):
         self._rendered_request()
         options = self._delivery_options()
         validate_options(options)
-        if self.if_exists == "skip":
-            kept = _delivery.existing_manifest(options, self._request_info(), _delivery.task_info(context))
-            if kept is not None:
-                self.log.info("%s already exists and if_exists='skip': nothing to generate", kept["uri"])
-                self._publish(context, kept)
-                return kept
+        kept = _delivery.existing_manifest(options, self._request_info(), _delivery.task_info(context))
+        if kept is not None:  # if_exists="skip" and the object is there ("fail" has raised by now)
+            self.log.info("%s already exists and if_exists='skip': nothing to generate", kept["uri"])
+            self._publish(context, kept)
+            return kept
 
         generation_id, generation = self._submit_or_reattach(context)
         context["ti"].xcom_push(key="generation_id", value=generation_id)

@@ -24,15 +24,26 @@ def test_submit_returns_and_pushes_the_id(emulator: Emulator) -> None:
     context = make_context(store)
     gen_id = SubmitMusicGenerationOperator(task_id="s", prompt="p", music_length_ms="20000").execute(context)
     assert context["ti"].pushed == {"generation_id": gen_id}
-    assert store.data[STATE_KEY_GENERATION_ID] == gen_id
+    assert STATE_KEY_GENERATION_ID not in store.data
     assert emulator.stats()["generations"][gen_id]["music_length_ms"] == 20000
 
 
 def test_submit_retry_reattaches_instead_of_posting_again(emulator: Emulator) -> None:
     store = FakeTaskStateStore()
-    first = SubmitMusicGenerationOperator(task_id="s", prompt="p").execute(make_context(store))
+    crashed = make_context(store)
+
+    def worker_dies(key: str, value: object) -> None:
+        raise SystemExit("worker killed between the POST and the task's success")
+
+    crashed["ti"].xcom_push = worker_dies
+    with pytest.raises(SystemExit):
+        SubmitMusicGenerationOperator(task_id="s", prompt="p").execute(crashed)
+    first = store.data[STATE_KEY_GENERATION_ID]
     second = SubmitMusicGenerationOperator(task_id="s", prompt="p").execute(make_context(store))
     assert first == second and emulator.stats()["posts"] == 1
+    # a successful try clears the record: a deliberate rerun (task cleared) makes new music
+    third = SubmitMusicGenerationOperator(task_id="s", prompt="p").execute(make_context(store))
+    assert third != second and emulator.stats()["posts"] == 2
 
 
 def test_rendered_prompt_is_validated_before_any_request(emulator: Emulator) -> None:
@@ -134,3 +145,31 @@ def test_operator_modules_import_nothing_heavy() -> None:
     out = subprocess.run([sys.executable, "-c", _BLOCKER], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "clean"
+
+
+def test_generate_fail_with_existing_object_generates_nothing(emulator: Emulator, tmp_path: Path) -> None:
+    from airflow_provider_music.exceptions import MusicDestinationExistsError
+
+    target = tmp_path / "kept.wav"
+    target.write_bytes(b"RIFF\x00\x00\x00\x00WAVE")
+    op = GenerateMusicOperator(task_id="g", prompt="p", destination=str(target), if_exists="fail")
+    with pytest.raises(MusicDestinationExistsError, match="nothing was generated"):
+        op.execute(make_context())
+    assert emulator.stats()["posts"] == 0 and target.read_bytes() == b"RIFF\x00\x00\x00\x00WAVE"
+
+
+def test_fail_on_an_existing_folder_object_discards_the_download(emulator: Emulator, tmp_path: Path) -> None:
+    """Folder destination whose name is only known after the download: the temporary object goes too."""
+    from airflow_provider_music.exceptions import MusicDestinationExistsError
+
+    emulator.configure(generation_seconds=0)
+    gen_id = MusicGenerationHook().submit_generation("p")
+    (tmp_path / "t.wav").write_bytes(b"RIFF-old")
+    store = FakeTaskStateStore()
+    store.set(STATE_KEY_GENERATION_ID, gen_id)
+    op = GenerateMusicOperator(
+        task_id="g", prompt="p", destination=f"{tmp_path}/", object_name="t", if_exists="fail"
+    )
+    with pytest.raises(MusicDestinationExistsError):
+        op.execute(make_context(store))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.wav"]

@@ -182,3 +182,21 @@ def test_bad_settings_are_refused_at_parse_time(tmp_path: Path) -> None:
         _sensor("g", f"{tmp_path}/", poll_interval=0)
     with pytest.raises(MusicInputError, match="object_name"):
         _sensor("g", f"{tmp_path}/", object_name="a/b").execute(make_context())
+
+
+def test_reschedule_mode_frees_the_slot_between_pokes(emulator: Emulator, tmp_path: Path) -> None:
+    try:
+        from airflow.sdk.exceptions import AirflowRescheduleException
+    except ImportError:  # Airflow 3.1
+        from airflow.exceptions import AirflowRescheduleException  # type: ignore[attr-defined,no-redef]
+
+    emulator.configure(generation_seconds=0.6)
+    gen_id = MusicGenerationHook().submit_generation("p")
+    sensor = _sensor(gen_id, f"{tmp_path}/", deferrable=False, mode="reschedule", poll_interval=0.2)
+    context = make_context()
+    with pytest.raises(AirflowRescheduleException):
+        sensor.execute(context)  # pending: the task gives its slot back until the next poke
+    assert not tmp_path.joinpath("x").exists()
+    time.sleep(0.8)
+    manifest = sensor.execute(context)
+    assert manifest["generation_id"] == gen_id and Path(manifest["uri"][7:]).exists()

@@ -1,0 +1,187 @@
+"""
+``get_provider_info()`` is what Airflow reads through the ``apache_airflow_provider`` entry point: the
+provider list, the hook registry and the connection form. These tests keep it true to the code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import json
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import airflow_provider_music
+from airflow_provider_music.defaults import CONN_TYPE, DEFAULT_CONN_ID
+from airflow_provider_music.get_provider_info import get_provider_info
+
+REPO = Path(__file__).resolve().parent.parent
+ENTRY_POINT = "airflow_provider_music.get_provider_info:get_provider_info"
+MODULE_SECTIONS = ("hooks", "operators", "sensors", "triggers")
+
+
+@pytest.fixture(scope="module")
+def info() -> dict[str, Any]:
+    return get_provider_info()
+
+
+@pytest.fixture(scope="module")
+def connection_type(info: dict[str, Any]) -> dict[str, Any]:
+    entries = info["connection-types"]
+    assert len(entries) == 1, entries
+    entry: dict[str, Any] = entries[0]
+    return entry
+
+
+def _import_string(dotted: str) -> Any:
+    module, _, name = dotted.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def test_names_and_version(info: dict[str, Any]) -> None:
+    assert info["package-name"] == "airflow-provider-music"
+    assert info["versions"] == [airflow_provider_music.__version__]
+    assert info["name"].strip() and info["description"].strip()
+
+
+def test_version_matches_pyproject_and_installed_distribution() -> None:
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert project["name"] == get_provider_info()["package-name"]
+    assert project["version"] == airflow_provider_music.__version__
+    assert importlib.metadata.version("airflow-provider-music") == airflow_provider_music.__version__
+
+
+def test_entry_point_points_here() -> None:
+    eps = importlib.metadata.entry_points(group="apache_airflow_provider")
+    ours = [ep for ep in eps if ep.dist is not None and ep.dist.name == "airflow-provider-music"]
+    assert [ep.value for ep in ours] == [ENTRY_POINT]
+    assert ours[0].load() is get_provider_info
+
+
+def test_valid_against_airflows_provider_info_schema(info: dict[str, Any]) -> None:
+    """Airflow validates every provider's info with this schema when it discovers providers."""
+    import jsonschema
+
+    schema_file = Path(str(importlib.import_module("airflow").__file__)).parent / "provider_info.schema.json"
+    jsonschema.validate(info, json.loads(schema_file.read_text()))
+
+
+def test_every_listed_module_imports(info: dict[str, Any]) -> None:
+    modules = [m for section in MODULE_SECTIONS for entry in info[section] for m in entry["python-modules"]]
+    assert modules, "no modules listed"
+    for section in MODULE_SECTIONS:
+        assert info[section], f"{section} lists nothing"
+    for name in modules:
+        importlib.import_module(name)
+
+
+def test_every_integration_referenced_is_declared(info: dict[str, Any]) -> None:
+    declared = {i["integration-name"] for i in info["integrations"]}
+    for integration in info["integrations"]:
+        assert integration["external-doc-url"].startswith("https://")
+    for section in MODULE_SECTIONS:
+        for entry in info[section]:
+            assert entry["integration-name"] in declared
+
+
+def test_trigger_serializes_to_a_listed_module(info: dict[str, Any]) -> None:
+    from airflow_provider_music.triggers.music import MusicGenerationTrigger
+
+    classpath, _ = MusicGenerationTrigger("gen:elevenlabs/eleven_music", deadline=0.0).serialize()
+    listed = {m for entry in info["triggers"] for m in entry["python-modules"]}
+    assert classpath.rpartition(".")[0] in listed
+
+
+def test_connection_type_agrees_with_the_hook(connection_type: dict[str, Any]) -> None:
+    from airflow_provider_music.hooks.music import MusicGenerationHook
+
+    hook_class = _import_string(connection_type["hook-class-name"])
+    assert hook_class is MusicGenerationHook
+    assert connection_type["connection-type"] == hook_class.conn_type == CONN_TYPE == "aimlapi"
+    assert hook_class.default_conn_name == DEFAULT_CONN_ID == "aimlapi_default"
+    assert hook_class.hook_name.strip()
+    # conn_name_attr names the constructor argument that holds the connection id.
+    hook = hook_class()
+    assert getattr(hook, hook_class.conn_name_attr) == DEFAULT_CONN_ID
+    assert getattr(hook_class("other"), hook_class.conn_name_attr) == "other"
+    # A connection test button only appears for hooks that implement test_connection.
+    assert "test_connection" in vars(hook_class)
+
+
+def test_hook_name_declared_for_the_connection_form(connection_type: dict[str, Any]) -> None:
+    """Airflow >= 3.2 lists connection types from provider info without importing hooks."""
+    from airflow_provider_music.hooks.music import MusicGenerationHook
+
+    assert connection_type.get("hook-name") == MusicGenerationHook.hook_name
+
+
+def test_ui_field_behaviour_agrees_with_the_hook(connection_type: dict[str, Any]) -> None:
+    """Airflow 3.1 reads the hook's method, Airflow >= 3.2 the provider info: both must say the same."""
+    from airflow_provider_music.hooks.music import MusicGenerationHook
+
+    declared = connection_type["ui-field-behaviour"]
+    from_hook = MusicGenerationHook.get_ui_field_behaviour()
+    assert set(declared) <= {"hidden-fields", "relabeling", "placeholders"}
+    assert set(from_hook) <= {"hidden_fields", "relabeling", "placeholders"}
+    assert sorted(declared.get("hidden-fields", [])) == sorted(from_hook.get("hidden_fields", []))
+    assert declared.get("relabeling", {}) == from_hook.get("relabeling", {})
+    assert declared.get("placeholders", {}) == from_hook.get("placeholders", {})
+
+
+def test_ui_field_behaviour_keeps_the_fields_the_hook_reads(connection_type: dict[str, Any]) -> None:
+    behaviour = connection_type["ui-field-behaviour"]
+    hidden = set(behaviour.get("hidden-fields", []))
+    assert hidden <= {"host", "schema", "login", "password", "port", "extra", "description"}
+    assert not hidden & {"password", "host"}, "the API key and base URL must stay editable"
+    assert behaviour["relabeling"]["password"]  # the key lives in the password field
+    for field in (*behaviour.get("relabeling", {}), *behaviour.get("placeholders", {})):
+        assert field not in hidden, f"{field} is relabelled or has a placeholder but is hidden"
+
+
+def test_providers_manager_sees_the_same(connection_type: dict[str, Any]) -> None:
+    """What the running Airflow in this environment registers from the entry point."""
+    from airflow.providers_manager import ProvidersManager
+
+    from airflow_provider_music.hooks.music import MusicGenerationHook
+
+    manager = ProvidersManager()
+    assert "airflow-provider-music" in manager.providers
+    assert manager.providers["airflow-provider-music"].version == airflow_provider_music.__version__
+    if hasattr(manager, "iter_connection_type_hook_ui_metadata"):
+        # Airflow >= 3.2: the connection form is built from provider info, without importing hooks.
+        # (Before ``hooks`` is read: reading it imports the hook and hides a missing hook-name.)
+        (meta,) = [
+            m for m in manager.iter_connection_type_hook_ui_metadata() if m.connection_type == CONN_TYPE
+        ]
+        assert meta.hook_class_name == connection_type["hook-class-name"]
+        assert meta.field_behaviour == MusicGenerationHook.get_ui_field_behaviour()
+    # Airflow 3.1 only reads field behaviours where the UI's form libraries (wtforms) are installed.
+    with warnings.catch_warnings():  # Airflow 3.3 deprecates .hooks in favour of the Task SDK's
+        warnings.simplefilter("ignore")
+        hook_info = manager.hooks[CONN_TYPE]
+    assert hook_info is not None
+    assert hook_info.hook_class_name == connection_type["hook-class-name"]
+    assert hook_info.connection_id_attribute_name == MusicGenerationHook.conn_name_attr
+    assert hook_info.hook_name == MusicGenerationHook.hook_name
+    assert hook_info.package_name == "airflow-provider-music"
+
+
+def test_provider_info_import_is_cheap() -> None:
+    """Every Airflow process calls the entry point: it must not pull in Airflow or HTTP clients."""
+    code = (
+        "import sys, json\n"
+        "from airflow_provider_music.get_provider_info import get_provider_info\n"
+        "get_provider_info()\n"
+        "heavy = {'airflow', 'requests', 'httpx', 'fsspec', 'pendulum'}\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in heavy)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO, timeout=60
+    )
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
