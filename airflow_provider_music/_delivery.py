@@ -91,7 +91,9 @@ def resolve_destination(destination: Any, storage_conn_id: str | None) -> tuple[
 
     if isinstance(destination, ObjectStoragePath):
         path = destination
-        if storage_conn_id and not path.conn_id:
+        # Airflow 3.1's ObjectStoragePath has no conn_id attribute; its str() carries the conn id.
+        has_conn = getattr(path, "conn_id", None) or "@" in str(path).split("://", 1)[-1].split("/", 1)[0]
+        if storage_conn_id and not has_conn:
             path = ObjectStoragePath(str(path), conn_id=storage_conn_id)
         is_folder = path.is_dir()
         return path, is_folder

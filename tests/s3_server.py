@@ -27,6 +27,7 @@ import string
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -387,6 +388,31 @@ rgw init timeout = {max(30, int(START_TIMEOUT))}
         self.stop()
 
 
+def _raise_interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Let SIGTERM (a cancelled CI job, ``timeout``) unwind like Ctrl-C, so the teardown still runs.
+
+    By default SIGTERM kills Python at once: the daemons then die with it (PR_SET_PDEATHSIG) but the
+    folder stays. Only when nobody else handles SIGTERM, and only from the main thread.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous is not signal.SIG_DFL:
+        yield
+        return
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 @pytest.fixture(scope="session")
 def s3_server() -> Iterator[S3Server]:
     """A running gateway for the whole session; skips where it cannot run, but fails in CI."""
@@ -399,10 +425,11 @@ def s3_server() -> Iterator[S3Server]:
     except Exception as exc:  # whatever the cause, the policy is the same: skip here, fail in CI
         problem = f"S3 server (Ceph RGW) failed to start: {type(exc).__name__}: {exc}"
     else:
-        try:
-            yield server
-        finally:
-            cluster.stop()
+        with _sigterm_as_interrupt():
+            try:
+                yield server
+            finally:
+                cluster.stop()
         return
     cluster.stop()
     # Outside the except blocks, so that the report is the message and not a chain of tracebacks.
@@ -417,12 +444,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bucket", action="append", default=[], help="create this bucket (repeatable)")
     args = parser.parse_args(argv)
 
-    def _on_signal(_signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
-
     # SIGINT too: a shell starts background jobs with SIGINT ignored, and then Python would not stop.
-    signal.signal(signal.SIGTERM, _on_signal)
-    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    signal.signal(signal.SIGINT, _raise_interrupt)
     started = time.monotonic()
     cluster = CephCluster()
     try:

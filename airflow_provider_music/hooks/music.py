@@ -317,9 +317,13 @@ class MusicGenerationHook(BaseHook):
 
     async def _aclient(self) -> httpx.AsyncClient:
         if self._async_client is None:
+            import asyncio
+
             import httpx
 
             settings = await self.aget_settings()
+            # Loading the CA store reads files: do it off the event loop (once per process).
+            ssl_context = await asyncio.to_thread(_shared_ssl_context)
             self._async_client = httpx.AsyncClient(
                 headers=_wire.auth_headers(settings.api_key),
                 timeout=httpx.Timeout(self._read_timeout(settings), connect=CONNECT_TIMEOUT_S),
@@ -328,7 +332,7 @@ class MusicGenerationHook(BaseHook):
                 limits=httpx.Limits(
                     max_connections=2, max_keepalive_connections=1, keepalive_expiry=ASYNC_KEEPALIVE_EXPIRY_S
                 ),
-                verify=_shared_ssl_context(),
+                verify=ssl_context,
                 follow_redirects=False,
             )
         return self._async_client

@@ -17,6 +17,7 @@ from airflow_provider_music.defaults import (
     DEFAULT_POLL_INTERVAL_S,
 )
 from airflow_provider_music.exceptions import AirflowFailException, MusicProviderError, MusicTransientError
+from airflow_provider_music.hooks.music import MusicGenerationHook
 
 
 class MusicGenerationTrigger(BaseTrigger):
@@ -74,8 +75,6 @@ class MusicGenerationTrigger(BaseTrigger):
         return TriggerEvent(payload)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        from airflow_provider_music.hooks.music import MusicGenerationHook
-
         # One hook, so one HTTP client and one connection lookup, for the whole run; no inner
         # retries: this loop spaces transient failures by at least a poll interval itself.
         hook = MusicGenerationHook(self.conn_id, max_attempts=1)

@@ -103,3 +103,21 @@ def test_truncated_download_leaves_no_object_in_the_bucket(emulator: Emulator, b
     with pytest.raises(MusicDeliveryError):
         sensor.execute_complete(make_context(), {"status": "success", "generation_id": gen_id})
     assert list(ObjectStoragePath(f"s3://{bucket}/", conn_id=CONN_ID).iterdir()) == []
+
+
+def test_an_object_storage_path_destination_gets_the_storage_connection(
+    emulator: Emulator, bucket: str
+) -> None:
+    emulator.configure(generation_seconds=0)
+    gen_id = MusicGenerationHook().submit_generation("p")
+    bucket_path = ObjectStoragePath(f"s3://{bucket}/", conn_id=CONN_ID)
+    (bucket_path / "objects" / ".keep").write_text("")  # an existing "folder"
+    sensor = MusicGenerationSensor(
+        task_id="store",
+        generation_id=gen_id,
+        destination=ObjectStoragePath(f"s3://{bucket}/objects"),  # a path object without a connection
+        storage_conn_id=CONN_ID,
+    )
+    manifest = sensor.execute_complete(make_context(), {"status": "success", "generation_id": gen_id})
+    assert manifest["uri"].startswith(f"s3://{bucket}/objects/") and "@" not in manifest["uri"]
+    assert ObjectStoragePath(manifest["uri"], conn_id=CONN_ID).exists()

@@ -120,3 +120,22 @@ def test_bad_key_is_a_non_retryable_error(emulator: Emulator, monkeypatch: pytes
     events = _events(_trigger("x:elevenlabs/eleven_music", conn_id="badkey"))
     assert events[0]["status"] == "error" and events[0]["retryable"] is False
     assert "401" in events[0]["message"] and "nope-nope-nope" not in repr(events)
+
+
+def test_run_never_blocks_the_event_loop(emulator: Emulator, caplog: pytest.LogCaptureFixture) -> None:
+    """asyncio's debug mode reports every callback that holds the loop; the triggerer's watchdog would too."""
+    import logging
+
+    gen_id = MusicGenerationHook().submit_generation("p")
+    trigger = _trigger(gen_id)
+
+    async def collect() -> list[Any]:
+        loop = asyncio.get_running_loop()
+        loop.slow_callback_duration = 0.1
+        return [event async for event in trigger.run()]
+
+    with caplog.at_level(logging.WARNING, logger="asyncio"):
+        events = asyncio.run(collect(), debug=True)
+    assert events[0].payload["status"] == "success"
+    slow = [r.getMessage() for r in caplog.records if r.name == "asyncio" and "took" in r.getMessage()]
+    assert slow == []
