@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -130,7 +129,7 @@ def deliver_generation(
     An expired URL is refreshed by a new GET of the generation, never by a new POST.
     """
     from airflow_provider_music import _audio
-    from airflow_provider_music.hooks.music import discard, finalize, write_stream
+    from airflow_provider_music.hooks.music import discard, finalize, remove_leftovers, write_stream
 
     validate_options(options)
     base, is_folder = resolve_destination(options.destination, options.storage_conn_id)
@@ -141,6 +140,12 @@ def deliver_generation(
     target: ObjectStoragePath | None = None if is_folder else base
     if target is not None and (existing := _check_existing(target, options, generation_id, meta)):
         return existing
+    # A worker killed mid-download (SIGKILL, OOM) could not remove its temporary object: this try does.
+    # Temporaries are named after the object (a folder destination: its name without extension).
+    stem = base_name if target is None else target.name
+    removed = remove_leftovers(base if target is None else target.parent, stem)
+    if removed:
+        hook.log.info("Removed %d temporary object(s) left by an interrupted earlier try", removed)
 
     stored: StoredAudio | None = None
     refreshes = 0
@@ -169,7 +174,7 @@ def deliver_generation(
                 folder = target.parent if target is not None else base
                 hook.log.info("Downloading generation %s from %s", generation_id, stream.shown_url)
                 stored = write_stream(
-                    stream, folder, max_bytes=options.max_bytes, chunk_size=options.chunk_size
+                    stream, folder, name=stem, max_bytes=options.max_bytes, chunk_size=options.chunk_size
                 )
         except MusicAudioURLExpired as err:
             refreshes += 1
@@ -290,7 +295,9 @@ def _manifest(
 
 
 def _write_json_atomically(path: ObjectStoragePath, data: Mapping[str, Any]) -> None:
-    temp = path.parent / f".partial-{uuid.uuid4().hex}"
+    from airflow_provider_music.hooks.music import partial_name
+
+    temp = path.parent / partial_name(path.name)
     try:
         with temp.open("w") as handle:
             handle.write(json.dumps(data, indent=2, sort_keys=True, default=str))

@@ -20,23 +20,21 @@ KNOWN_EVENT_STATUSES = frozenset({EVENT_SUCCESS, EVENT_FAILED, EVENT_TIMEOUT, EV
 
 def default_deferrable() -> bool:
     """
-    Deferrable unless the deployment said otherwise.
+    Deferrable unless the deployment explicitly said otherwise.
 
-    Airflow's ``[operators] default_deferrable`` defaults to False for every operator; this provider
-    waits minutes per track, so it defaults to deferring and only follows the option when a
-    deployment set it explicitly (environment variable or airflow.cfg).
+    Airflow's ``[operators] default_deferrable`` defaults to False for every operator, and
+    ``airflow db migrate`` writes that default into every generated ``airflow.cfg``, so a False
+    read from the config cannot be told from "never set". This provider waits minutes per track,
+    so it defers unless ``AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE`` is set (then it follows it);
+    a True from any source also means deferrable.
     """
-    import configparser
-
     try:
         from airflow.sdk import conf
     except ImportError:  # pragma: no cover - Airflow 3.1
         from airflow.configuration import conf  # type: ignore[assignment]
-    explicit = "AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE" in os.environ or configparser.ConfigParser.has_option(
-        conf, "operators", "default_deferrable"
-    )
-    if explicit:
-        return conf.getboolean("operators", "default_deferrable")
+    configured = conf.getboolean("operators", "default_deferrable", fallback=False)
+    if "AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE" in os.environ:
+        return configured
     return True
 
 

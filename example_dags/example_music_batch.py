@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from airflow.sdk import DAG
-from music_example_settings import POLL_INTERVAL, STORAGE_BASE, STORAGE_CONN_ID
+from music_example_settings import POLL_INTERVAL, RUN_DATE, STORAGE_BASE, STORAGE_CONN_ID
 
 from airflow_provider_music.operators.music import SubmitMusicGenerationOperator
 from airflow_provider_music.sensors.music import MusicGenerationSensor
@@ -36,7 +36,7 @@ with DAG(
 
     MusicGenerationSensor.partial(
         task_id="wait_and_store",
-        destination=STORAGE_BASE + "/batch/{{ ds }}/",
+        destination=STORAGE_BASE + "/batch/{{ " + RUN_DATE + " }}/",
         storage_conn_id=STORAGE_CONN_ID,
         poll_interval=POLL_INTERVAL,
     ).expand(generation_id=submitted.output)

@@ -11,13 +11,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from airflow.sdk import DAG
-from music_example_settings import DAILY_TRACKS_ALIAS, POLL_INTERVAL, STORAGE_BASE, STORAGE_CONN_ID
+from music_example_settings import DAILY_TRACKS_ALIAS, POLL_INTERVAL, RUN_DATE, STORAGE_BASE, STORAGE_CONN_ID
 
 from airflow_provider_music.operators.music import SubmitMusicGenerationOperator
 from airflow_provider_music.sensors.music import MusicGenerationSensor
 
 PROMPT = (
-    "Calm lo-fi piano for the morning of {{ macros.ds_format(ds, '%Y-%m-%d', '%A %d %B %Y') }}, "
+    "Calm lo-fi piano for the morning of {{ macros.ds_format("
+    + RUN_DATE
+    + ", '%Y-%m-%d', '%A %d %B %Y') }}, "
     "70 BPM, warm vinyl crackle, soft brushed drums"
 )
 
@@ -39,7 +41,7 @@ with DAG(
         task_id="wait_and_store",
         generation_id=submit.output,
         destination=STORAGE_BASE + "/daily/",
-        object_name="{{ ds }}",
+        object_name="{{ " + RUN_DATE + " }}",
         storage_conn_id=STORAGE_CONN_ID,
         poll_interval=POLL_INTERVAL,
         asset_alias=DAILY_TRACKS_ALIAS,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from airflow.sdk import DAG
-from music_example_settings import POLL_INTERVAL, STORAGE_BASE, STORAGE_CONN_ID
+from music_example_settings import POLL_INTERVAL, RUN_DATE, STORAGE_BASE, STORAGE_CONN_ID
 
 from airflow_provider_music.operators.music import GenerateMusicOperator
 
@@ -23,10 +23,12 @@ with DAG(
 ):
     GenerateMusicOperator(
         task_id="generate",
-        prompt="Cinematic orchestral intro for the {{ ds }} episode: strings swell, timpani, heroic brass",
+        prompt="Cinematic orchestral intro for the {{ "
+        + RUN_DATE
+        + " }} episode: strings swell, timpani, heroic brass",
         music_length_ms=20_000,
         destination=STORAGE_BASE + "/one_task/",
-        object_name="{{ ds }}",
+        object_name="{{ " + RUN_DATE + " }}",
         storage_conn_id=STORAGE_CONN_ID,
         poll_interval=POLL_INTERVAL,
         retries=2,

@@ -16,3 +16,6 @@ STORAGE_CONN_ID = os.environ.get("MUSIC_STORAGE_CONN_ID") or None
 POLL_INTERVAL = float(os.environ.get("MUSIC_POLL_INTERVAL", "10"))
 # The asset alias the daily DAG emits each stored track through; downstream DAGs schedule on it.
 DAILY_TRACKS_ALIAS = "example_music_daily_tracks"
+# The run's date as YYYY-MM-DD: the logical date, or when the run was due for runs triggered without
+# one (the default for manual triggers in Airflow 3, where `{{ ds }}` is undefined).
+RUN_DATE = "(logical_date or dag_run.run_after) | ds"

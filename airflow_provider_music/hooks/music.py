@@ -294,8 +294,11 @@ class MusicGenerationHook(BaseHook):
         max_bytes: int = DEFAULT_MAX_AUDIO_BYTES,
     ) -> StoredAudio:
         """Stream ``url`` into ``destination``: written under a temporary name, moved when whole."""
+        remove_leftovers(destination.parent, destination.name)
         with self.open_audio(url, chunk_size=chunk_size) as stream:
-            temp = write_stream(stream, destination.parent, max_bytes=max_bytes, chunk_size=chunk_size)
+            temp = write_stream(
+                stream, destination.parent, name=destination.name, max_bytes=max_bytes, chunk_size=chunk_size
+            )
         return finalize(temp, destination)
 
     # --- async side (triggerer) -------------------------------------------------------------------
@@ -415,15 +418,41 @@ class _AudioStream:
             ) from None
 
 
+PARTIAL_PREFIX = ".partial-"
+
+
+def partial_name(name: str) -> str:
+    """A hidden temporary name that still says which object it will become (so leftovers can be found)."""
+    return f"{PARTIAL_PREFIX}{name}-{uuid.uuid4().hex}"
+
+
+def remove_leftovers(folder: ObjectStoragePath, name: str) -> int:
+    """Delete temporaries of ``name`` that a killed worker could not clean up; returns how many."""
+    prefix = f"{PARTIAL_PREFIX}{name}-"
+    removed = 0
+    try:
+        if not folder.exists():
+            return 0
+        for child in folder.iterdir():
+            if child.name.startswith(prefix):
+                remove_quietly(child)
+                removed += 1
+    except (FileNotFoundError, NotADirectoryError):
+        return removed
+    return removed
+
+
 def write_stream(
     stream: _AudioStream,
     folder: ObjectStoragePath,
     *,
+    name: str = "audio",
     max_bytes: int = DEFAULT_MAX_AUDIO_BYTES,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
 ) -> StoredAudio:
     """
-    Stream into a hidden temporary object in ``folder``, checking as it goes; remove it on any failure.
+    Stream into a hidden temporary object in ``folder`` (named after ``name``), checking as it goes;
+    remove it on any failure.
 
     Checks: the first bytes are audio (not an HTML/JSON error page), the size stays under
     ``max_bytes``, and the total matches ``Content-Length`` when the server gave one.
@@ -435,7 +464,7 @@ def write_stream(
             f"The audio at {stream.shown_url} is {stream.content_length} bytes; the limit is {max_bytes}"
         )
     _ensure_folder(folder)
-    temp = folder / f".partial-{uuid.uuid4().hex}"
+    temp = folder / partial_name(name)
     digest = hashlib.sha256()
     size = 0
     head = b""

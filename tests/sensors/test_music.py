@@ -59,6 +59,19 @@ def test_default_deferrable_follows_an_explicit_setting(
     assert _sensor("x", f"{tmp_path}/", deferrable=True).deferrable is True
 
 
+def test_a_generated_airflow_cfg_false_does_not_disable_deferral(tmp_path: Path) -> None:
+    """`airflow db migrate` writes `default_deferrable = false` into every airflow.cfg."""
+    try:
+        from airflow.sdk import conf
+    except ImportError:  # Airflow 3.1
+        from airflow.configuration import conf  # type: ignore[assignment]
+    conf.set("operators", "default_deferrable", "False")
+    try:
+        assert _sensor("x", f"{tmp_path}/").deferrable is True
+    finally:
+        conf.remove_option("operators", "default_deferrable")
+
+
 def test_success_event_delivers_and_returns_the_manifest(emulator: Emulator, tmp_path: Path) -> None:
     gen_id = _completed(emulator, 12_000)
     sensor = _sensor(gen_id, f"file://{tmp_path}/daily/", object_name="2026-01-01", prompt="p")

@@ -336,3 +336,18 @@ def test_a_prompt_of_2001_characters_is_refused_before_any_request(
         _run(op, FakeTaskStateStore())  # a template: refused once rendered, before any request
     assert emulator.stats()["posts"] == 0
     _assert_clean_failure(tmp_path)
+
+
+def test_leftovers_of_a_killed_worker_are_removed_by_the_next_try(emulator: Emulator, tmp_path: Path) -> None:
+    """SIGKILL leaves no chance to clean up: the retry removes the dead try's temporary object."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".partial-track-0123456789abcdef").write_bytes(b"RIFF half of a track")
+    (out / ".partial-other-0123456789abcdef").write_bytes(b"someone else's")
+    manifest = _run(_op(tmp_path), FakeTaskStateStore())
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".partial-other-0123456789abcdef",
+        "track.json",
+        "track.wav",
+    ]
+    assert manifest["size_bytes"] == expected_audio("wav", 10_000)[0]
