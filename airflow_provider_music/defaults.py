@@ -10,6 +10,16 @@ DEFAULT_CONN_ID: Final = "aimlapi_default"
 DEFAULT_HOST: Final = "https://api.aimlapi.com"
 DEFAULT_MODEL: Final = "elevenlabs/eleven_music"
 GENERATE_AUDIO_PATH: Final = "/v2/generate/audio"
+# How the connection form looks (read by the hook and by get_provider_info, which Airflow 3.2+
+# uses to draw the form without importing the hook).
+HOOK_NAME: Final = "AI/ML API (music)"
+CONNECTION_HIDDEN_FIELDS: Final = ("schema", "login", "port")
+CONNECTION_RELABELING: Final = {"password": "API key", "host": "API base URL"}
+CONNECTION_PLACEHOLDERS: Final = {
+    "password": "your AI/ML API key",
+    "host": DEFAULT_HOST,
+    "extra": '{"timeout": 60}',
+}
 
 # --- Request validation (the vendor's documented limits for eleven_music) ---------------------
 PROMPT_MAX_CHARS: Final = 2000

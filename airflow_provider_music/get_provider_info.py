@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_music import __version__
-from airflow_provider_music.defaults import CONN_TYPE
+from airflow_provider_music.defaults import (
+    CONN_TYPE,
+    CONNECTION_HIDDEN_FIELDS,
+    CONNECTION_PLACEHOLDERS,
+    CONNECTION_RELABELING,
+    HOOK_NAME,
+)
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -47,15 +53,11 @@ def get_provider_info() -> dict[str, Any]:
             {
                 "connection-type": CONN_TYPE,
                 "hook-class-name": "airflow_provider_music.hooks.music.MusicGenerationHook",
-                "hook-name": "AI/ML API (music)",
+                "hook-name": HOOK_NAME,
                 "ui-field-behaviour": {
-                    "hidden-fields": ["schema", "login", "port"],
-                    "relabeling": {"password": "API key", "host": "API base URL"},
-                    "placeholders": {
-                        "password": "your AI/ML API key",
-                        "host": "https://api.aimlapi.com",
-                        "extra": '{"timeout": 60}',
-                    },
+                    "hidden-fields": list(CONNECTION_HIDDEN_FIELDS),
+                    "relabeling": dict(CONNECTION_RELABELING),
+                    "placeholders": dict(CONNECTION_PLACEHOLDERS),
                 },
             }
         ],

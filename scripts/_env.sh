@@ -8,7 +8,7 @@ VENVS="$REPO/.venv"
 AIRFLOW_LATEST="${AIRFLOW_LATEST:-3.3.2}"
 AIRFLOW_FLOOR="${AIRFLOW_FLOOR:-3.1.8}"
 DEV_DEPS=(pytest pytest-cov "ruff==0.17.6" "mypy==2.4.1" types-requests hypothesis "s3fs>=2024.3" boto3 build twine hatchling
-  apache-airflow-providers-openlineage)
+  apache-airflow-providers-openlineage selenium)
 
 ensure_uv() {
   if [ ! -x "$VENVS/tools/bin/uv" ]; then

@@ -12,7 +12,8 @@ echo ">> ruff"
 echo ">> mypy"
 "$BIN/mypy"
 if [ "$(id -u)" = "0" ]; then
-  bash "$REPO/scripts/install-ceph.sh"
+  bash "$REPO/scripts/install-ceph.sh"      # the real S3 server for the s3 tests
+  bash "$REPO/scripts/install-browser.sh"   # Chromium for the connection-form UI test
 fi
 rm -f "$REPO/.coverage"
 echo ">> pytest on Airflow $AIRFLOW_LATEST"

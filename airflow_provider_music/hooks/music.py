@@ -21,11 +21,14 @@ from airflow_provider_music.defaults import (
     ASYNC_KEEPALIVE_EXPIRY_S,
     CONN_TYPE,
     CONNECT_TIMEOUT_S,
+    CONNECTION_HIDDEN_FIELDS,
+    CONNECTION_PLACEHOLDERS,
+    CONNECTION_RELABELING,
     DEFAULT_CHUNK_SIZE,
     DEFAULT_CONN_ID,
-    DEFAULT_HOST,
     DEFAULT_MAX_AUDIO_BYTES,
     DEFAULT_MODEL,
+    HOOK_NAME,
     MAX_REQUEST_ATTEMPTS,
     MIN_STORAGE_BLOCK_SIZE,
     READ_TIMEOUT_S,
@@ -118,7 +121,7 @@ class MusicGenerationHook(BaseHook):
     conn_name_attr = "conn_id"
     default_conn_name = DEFAULT_CONN_ID
     conn_type = CONN_TYPE
-    hook_name = "AI/ML API (music)"
+    hook_name = HOOK_NAME
 
     def __init__(
         self,
@@ -139,13 +142,9 @@ class MusicGenerationHook(BaseHook):
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
         """Relabel the generic connection form: the key is the password, the host is optional."""
         return {
-            "hidden_fields": ["schema", "login", "port"],
-            "relabeling": {"password": "API key", "host": "API base URL"},
-            "placeholders": {
-                "password": "your AI/ML API key",
-                "host": DEFAULT_HOST,
-                "extra": '{"timeout": 60}',
-            },
+            "hidden_fields": list(CONNECTION_HIDDEN_FIELDS),
+            "relabeling": dict(CONNECTION_RELABELING),
+            "placeholders": dict(CONNECTION_PLACEHOLDERS),
         }
 
     # --- settings --------------------------------------------------------------------------------
@@ -213,7 +212,7 @@ class MusicGenerationHook(BaseHook):
             return False, str(err)
         if status in (401, 403):
             kind = MusicAuthError if status == 401 else MusicCreditsError
-            return False, f"{kind.__doc__} HTTP {status} from {settings.base_url}"
+            return False, f"{(kind.__doc__ or '').rstrip('.')}: {settings.base_url}"
         if status >= 500 or status == 429:
             return False, f"The AI/ML API at {settings.base_url} answered HTTP {status}; try again later"
         return True, f"The AI/ML API at {settings.base_url} accepted the API key"
