@@ -54,6 +54,9 @@ DEFERRAL_TIMEOUT_MARGIN_S: Final = 300.0
 # S3 multipart parts must be at least 5 MiB, so that is the floor for the storage block.
 DEFAULT_CHUNK_SIZE: Final = 8 * 1024 * 1024
 MIN_STORAGE_BLOCK_SIZE: Final = 5 * 1024 * 1024
+# Reads from the socket are smaller than a storage block: the block is buffered by the storage
+# client anyway, so reading a whole chunk at once would only hold a second copy of it.
+NETWORK_READ_SIZE: Final = 1024 * 1024
 # A 300 s stereo 48 kHz 24-bit WAV is ~86 MB; anything far beyond is a runaway download.
 DEFAULT_MAX_AUDIO_BYTES: Final = 512 * 1024 * 1024
 # Times an expired audio URL (403/404/410) is refreshed through a new GET of the generation.

@@ -31,6 +31,7 @@ from airflow_provider_music.defaults import (
     HOOK_NAME,
     MAX_REQUEST_ATTEMPTS,
     MIN_STORAGE_BLOCK_SIZE,
+    NETWORK_READ_SIZE,
     READ_TIMEOUT_S,
 )
 from airflow_provider_music.exceptions import (
@@ -325,7 +326,10 @@ class MusicGenerationHook(BaseHook):
 
             settings = await self.aget_settings()
             # Loading the CA store reads files: do it off the event loop (once per process).
-            ssl_context = await asyncio.to_thread(_shared_ssl_context)
+            if _shared_ssl_context.cache_info().currsize:
+                ssl_context = _shared_ssl_context()
+            else:
+                ssl_context = await asyncio.to_thread(_shared_ssl_context)
             self._async_client = httpx.AsyncClient(
                 headers=_wire.auth_headers(settings.api_key),
                 timeout=httpx.Timeout(self._read_timeout(settings), connect=CONNECT_TIMEOUT_S),
@@ -408,7 +412,9 @@ class _AudioStream:
 
     def chunks(self) -> Iterator[bytes]:
         try:
-            for chunk in self._response.raw.stream(self.chunk_size, decode_content=True):
+            for chunk in self._response.raw.stream(
+                min(self.chunk_size, NETWORK_READ_SIZE), decode_content=True
+            ):
                 if chunk:
                     yield chunk
         except Exception as exc:  # urllib3 protocol errors, timeouts, resets: all mean "incomplete"

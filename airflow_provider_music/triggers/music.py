@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -31,7 +32,8 @@ class MusicGenerationTrigger(BaseTrigger):
     :param generation_id: The id returned when the generation was created.
     :param deadline: Unix time (seconds) after which the wait ends with a ``timeout`` event.
     :param conn_id: Airflow connection id of type ``aimlapi``.
-    :param poll_interval: Seconds between polls; the first poll comes one interval after the start.
+    :param poll_interval: Seconds between polls; the first poll comes after 0.5 to 1 interval
+        (jittered, so triggers resumed together do not poll together).
     :param max_consecutive_failures: Transient poll failures in a row (429, 5xx, resets, timeouts)
         tolerated before giving up with an ``error`` event; a successful poll resets the count.
     :param started_at: Unix time the wait began (for the timeout message); defaults to now.
@@ -79,7 +81,9 @@ class MusicGenerationTrigger(BaseTrigger):
         # retries: this loop spaces transient failures by at least a poll interval itself.
         hook = MusicGenerationHook(self.conn_id, max_attempts=1)
         failures = 0
-        delay = self.poll_interval
+        # Spread the first polls: after a triggerer restart a thousand triggers start in the same
+        # loop iteration, and polling all at once would stall the loop (and the API) together.
+        delay = self.poll_interval * random.uniform(0.5, 1.0)
         polls = 0
         try:
             while True:

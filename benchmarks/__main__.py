@@ -1,0 +1,122 @@
+"""Run every benchmark and print a summary: ``python -m benchmarks [--quick] [--only NAME ...]``.
+
+Full run: about 6 minutes on 2 cores. ``--quick`` is a smoke run (about 70 s) whose figures
+are not meant to be compared with the targets. Raw figures land in ``benchmarks/results/*.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from typing import Any
+
+from benchmarks import bench_api_economy, bench_dag_parse, bench_delivery, bench_triggerer
+from benchmarks._common import header, line, machine_info, save_results, verdict
+
+BENCHES = {
+    "dag_parse": bench_dag_parse,
+    "api_economy": bench_api_economy,
+    "delivery": bench_delivery,
+    "triggerer": bench_triggerer,
+}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="smoke run: small sizes, one repetition")
+    p.add_argument("--only", nargs="*", choices=sorted(BENCHES), help="run only these")
+    args = p.parse_args()
+    started = time.monotonic()
+    info = machine_info()
+    header("machine")
+    line(
+        f"  nproc {info.get('nproc')}; CPU {info.get('cpu_model')}; Python {info.get('python')}; "
+        f"Airflow {info.get('airflow')}; httpx {info.get('httpx')}; kernel {info.get('kernel')}; "
+        f"provider at commit {info.get('commit')}; "
+        f"load average at start {info.get('loadavg')}"
+    )
+    line("  " + str(info.get("free_h", "")).replace("\n", "\n  "))
+    quick = ["--quick"] if args.quick else []
+    results: dict[str, Any] = {"machine": info, "quick": args.quick}
+    for name, module in BENCHES.items():
+        if args.only and name not in args.only:
+            continue
+        t = time.monotonic()
+        try:
+            results[name] = module.main(quick)
+        except Exception as exc:
+            results[name] = {"error": f"{type(exc).__name__}: {exc}"[:2000]}
+            line(f"  !! {name} failed: {results[name]['error']}")
+        line(f"  ({name}: {time.monotonic() - t:.0f} s)")
+
+    header("summary (targets from issue 6)")
+    rows = []
+    if "dag_parse" in results and "error" not in results["dag_parse"]:
+        d = results["dag_parse"]
+        rows.append(("DAG parse: added import time <= 30 ms", f"{d['importtime_ms']} ms", d["pass_time"]))
+        rows.append(
+            (
+                "DAG parse: no HTTP/S3/boto/audio imports",
+                str(d["forbidden_imported"] or "none"),
+                d["pass_imports"],
+            )
+        )
+    if "api_economy" in results and "error" not in results["api_economy"]:
+        e = results["api_economy"]
+        rows.append(("API: polls <= ceil(d/p)+1", f"{e['polls_over_bound']} over", e["pass_polls"]))
+        rows.append(("API: zero duplicate POSTs", str(e["duplicate_posts"]), e["pass_posts"]))
+        rows.append(
+            ("API: one connection per trigger run", str(e["connects_per_run"]), e["pass_connections"])
+        )
+    if "delivery" in results and "error" not in results["delivery"]:
+        s = results["delivery"]["summary"]
+        rows.append(("Delivery local: >= 0.8 of curl", f"{s['local_speed_ratio']}", s["pass_local_speed"]))
+        rows.append(
+            (
+                "Delivery local: peak growth <= 16 MiB",
+                f"{s['ours_peak_growth_mib_max']} MiB",
+                s["pass_local_memory"],
+            )
+        )
+        rows.append(
+            (
+                "Delivery S3: >= 0.8 of s3fs put_file",
+                f"{s.get('s3_speed_ratio', 'not measured')}",
+                s["pass_s3_speed"],
+            )
+        )
+        rows.append(
+            (
+                "Delivery S3: peak growth <= 16 MiB",
+                f"{s.get('ours-s3_peak_growth_mib_max', 'n/a')} MiB",
+                s["pass_s3_memory"],
+            )
+        )
+    if "triggerer" in results and "error" not in results["triggerer"]:
+        t = results["triggerer"]["summary"]
+        rows.append(
+            (
+                "Triggerer: longest stall < 50 ms",
+                f"{t['ours_max_stall_ms_worst']} ms (without GC {t['ours_max_stall_excl_gc_ms']})",
+                t["pass_stall"],
+            )
+        )
+        rows.append(("Triggerer: CPU/poll <= 0.5 x HttpSensorTrigger", f"{t['cpu_ratio']}", t["pass_cpu"]))
+        rows.append(
+            ("Triggerer: RSS per trigger <= 64 KB", f"{t['ours_rss_peak_per_trigger_kb']} KB", t["pass_rss"])
+        )
+    for name, value, ok in rows:
+        line(f"  {name:48s} {value:38s} {verdict(ok)}")
+    line(
+        f"\n  total {time.monotonic() - started:.0f} s"
+        + ("  (quick mode: figures not comparable)" if args.quick else "")
+    )
+    save_results("summary" + ("_quick" if args.quick else ""), {"rows": rows, **results})
+    print(
+        json.dumps({"passed": sum(1 for r in rows if r[2]), "failed": sum(1 for r in rows if r[2] is False)})
+    )
+
+
+if __name__ == "__main__":
+    main()

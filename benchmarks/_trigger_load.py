@@ -1,0 +1,245 @@
+"""Child process of bench_triggerer: N triggers on one asyncio loop, plus Airflow's block watchdog.
+
+Protocol (the original stdout is kept for it; fd 1, where Airflow's structlog prints, goes to stderr):
+  child:  READY <json>         imports done, one trigger run to completion (warm-up), gc'd
+  parent: GO <pairs.json|->    start the load (the parent takes its baseline readings before this)
+  child:  STARTED <t>          every trigger task is created (their starts spread over --stagger s)
+  child:  RESULT <json>        after --duration s: watchdog lateness, GC pauses, events seen
+
+The triggers' own code runs unmodified (unless --variant names a prototype). A trigger run is what
+Airflow's TriggerRunner does with it: iterate ``run()`` to the first event, then close the generator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import random
+import sys
+import time
+from typing import Any
+
+_PROTO: Any = None
+
+
+def _say(text: str) -> None:
+    _PROTO.write(text + "\n")
+    _PROTO.flush()
+
+
+def _parse() -> argparse.Namespace:
+    p = argparse.ArgumentParser()
+    p.add_argument("--kind", choices=("music", "http"), required=True)
+    p.add_argument(
+        "--variant", choices=("as-is", "aiohttp", "aiohttp+cache", "first-poll-jitter"), default="as-is"
+    )
+    p.add_argument("--n", type=int, default=1000)
+    p.add_argument("--duration", type=float, default=65.0)
+    p.add_argument("--poll-interval", type=float, default=5.0)
+    p.add_argument("--stagger", type=float, default=5.0, help="spread trigger starts over this many seconds")
+    p.add_argument("--gc-freeze", action="store_true", help="gc.freeze() after the warm-up")
+    p.add_argument("--warm-id", required=True, help="a completed generation, for the warm-up run")
+    return p.parse_args()
+
+
+async def _first_event(trigger: Any) -> Any:
+    agen = trigger.run()
+    try:
+        return await agen.__anext__()
+    finally:
+        await agen.aclose()
+
+
+def _music_trigger(gid: str, poll: float) -> Any:
+    from airflow_provider_music.triggers.music import MusicGenerationTrigger
+
+    return MusicGenerationTrigger(gid, deadline=time.time() + 3600, poll_interval=poll)
+
+
+def _http_trigger(gid: str, poll: float) -> Any:
+    from airflow.providers.http.triggers.http import HttpSensorTrigger
+
+    # The same endpoint and the same authenticated read as ours; it fires on the first non-404.
+    return HttpSensorTrigger(
+        endpoint="v2/generate/audio",
+        http_conn_id="http_bench",
+        method="GET",
+        data={"generation_id": gid},
+        poke_interval=poll,
+    )
+
+
+def _first_poll_jitter() -> None:
+    """PROTOTYPE (not shipped): a trigger run's first sleep is a random 50-100% of the poll interval.
+
+    Triggers started together (a triggerer restart, a mass deferral) otherwise all poll at the same
+    instant, one interval later. Later polls keep the spread (each sleeps a full interval after its
+    own poll). Polls stay within ceil(d / p) + 1. Done here by giving the trigger module an asyncio
+    whose sleep() shortens the first call of each task.
+    """
+    import types
+
+    from airflow_provider_music.triggers import music
+
+    seen: set[int] = set()
+    rng = random.Random(11)
+
+    async def sleep(delay: float, result: Any = None) -> Any:
+        task = asyncio.current_task()
+        if task is not None and id(task) not in seen:
+            seen.add(id(task))
+            delay *= rng.uniform(0.5, 1.0)
+        return await asyncio.sleep(delay, result)
+
+    shim = types.SimpleNamespace(**{k: getattr(asyncio, k) for k in dir(asyncio) if not k.startswith("__")})
+    shim.sleep = sleep
+    music.asyncio = shim  # type: ignore[attr-defined]
+
+
+class _GcClock:
+    """Time spent in the cyclic garbage collector, by generation (stalls are often just this)."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self.pauses: list[tuple[int, float]] = []
+        self._start = 0.0
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            spent = time.perf_counter() - self._start
+            self.total += spent
+            self.pauses.append((info["generation"], spent))
+
+
+async def _main(args: argparse.Namespace) -> dict[str, Any]:
+    if args.variant.startswith("aiohttp"):
+        from benchmarks import _prototype_aiohttp
+
+        _prototype_aiohttp.install(cache_settings=args.variant.endswith("+cache"))
+    if args.variant == "first-poll-jitter":
+        _first_poll_jitter()
+    make = _music_trigger if args.kind == "music" else _http_trigger
+    # Warm-up: imports, the connection lookup path, the shared SSL context; not counted.
+    warm = await asyncio.wait_for(_first_event(make(args.warm_id, 0.01)), 60)
+    gc.collect()
+    if args.gc_freeze:
+        gc.freeze()
+    objects_ready = len(gc.get_objects())
+    _say("READY " + json.dumps({"event": str(warm.payload)[:80], "gc_objects": objects_ready}))
+    go = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    source = go.split(None, 1)[1].strip() if " " in go.strip() else "-"
+    if source != "-":
+        with open(source, encoding="utf-8") as fh:
+            pairs: list[list[str]] = json.load(fh)
+    else:  # the peer polls ids that do not exist: a 404 each time, so it keeps polling
+        pairs = [[f"peer-{i}"] for i in range(args.n)]
+
+    clock = _GcClock()
+    gc.callbacks.append(clock)
+    lateness: list[float] = []
+    lateness_net: list[float] = []  # minus the GC time inside the same interval
+    worst: list[tuple[float, float, float]] = []
+    events: dict[str, int] = {}
+    errors: list[str] = []
+    stop = asyncio.Event()
+    t0 = time.monotonic()
+
+    async def watchdog() -> None:  # TriggerRunner.block_watchdog: sleep 0.1 s, see how late it wakes
+        while not stop.is_set():
+            last, gc_before = time.monotonic(), clock.total
+            await asyncio.sleep(0.1)
+            late = time.monotonic() - last - 0.1
+            in_gc = clock.total - gc_before
+            lateness.append(late)
+            lateness_net.append(max(0.0, late - in_gc))
+            if late > 0.02:
+                worst.append((round(time.monotonic() - t0, 2), round(late * 1000, 1), round(in_gc * 1000, 1)))
+
+    async def slot(i: int, delay: float) -> None:
+        await asyncio.sleep(delay)
+        for gid in pairs[i]:
+            try:
+                event = await _first_event(make(gid, args.poll_interval))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                errors.append(f"{type(exc).__name__}: {exc}"[:200])
+                return
+            payload = event.payload
+            key = payload.get("status", "?") if isinstance(payload, dict) else str(payload)
+            events[key] = events.get(key, 0) + 1
+
+    rng = random.Random(42)
+    dog = asyncio.create_task(watchdog())
+    tasks = [asyncio.create_task(slot(i, rng.uniform(0, args.stagger))) for i in range(args.n)]
+    _say(f"STARTED {time.time():.3f}")
+    await asyncio.sleep(args.duration)
+    alive = sum(not t.done() for t in tasks)
+    stop.set()
+    await dog
+    gc.callbacks.remove(clock)
+    objects_end = len(gc.get_objects())
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+    def ms(values: list[float], q: float) -> float | None:
+        if not values:
+            return None
+        ordered = sorted(values)
+        return round(ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1)))] * 1000, 2)
+
+    return {
+        "kind": args.kind,
+        "variant": args.variant,
+        "gc_freeze": args.gc_freeze,
+        "n": args.n,
+        "alive_at_end": alive,
+        "events": events,
+        "errors": len(errors),
+        "error_samples": errors[:5],
+        "watchdog_samples": len(lateness),
+        "max_stall_ms": ms(lateness, 1.0),
+        "p99_stall_ms": ms(lateness, 0.99),
+        "median_stall_ms": ms(lateness, 0.5),
+        "stalls_over_50ms": sum(x > 0.05 for x in lateness),
+        "max_stall_excl_gc_ms": ms(lateness_net, 1.0),
+        "stalls_excl_gc_over_50ms": sum(x > 0.05 for x in lateness_net),
+        "gc_collections": [sum(1 for g, _ in clock.pauses if g == k) for k in range(3)],
+        "gc_max_pause_ms": [
+            round(max([d for g, d in clock.pauses if g == k], default=0.0) * 1000, 2) for k in range(3)
+        ],
+        "gc_total_s": round(clock.total, 3),
+        "gc_objects_ready": objects_ready,
+        "gc_objects_per_trigger": round((objects_end - objects_ready) / args.n, 1),
+        "worst_stalls_t_ms_gcms": sorted(worst, key=lambda x: -x[1])[:5],
+    }
+
+
+def _protocol_stream() -> Any:
+    """Keep the original stdout for the protocol; send fd 1 (where Airflow's structlog prints) to stderr."""
+    proto = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
+    return proto
+
+
+def main() -> None:
+    import resource
+
+    global _PROTO
+    _PROTO = _protocol_stream()
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    result = asyncio.run(_main(_parse()))
+    _say("RESULT " + json.dumps(result))
+    sys.stderr.flush()
+    os._exit(0)  # do not wait for library thread pools (asgiref, aiohttp resolvers) to wind down
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,369 @@
+"""Benchmark 2: deliver a 300-second stereo WAV (~53 MB) from the emulator's audio URL.
+
+Four transfers per round, interleaved, several rounds, all in one run:
+  curl      ``curl -o`` of a freshly signed audio URL to a local file (curl's own time_total)
+  ours      ``_delivery.deliver_generation`` (fresh GET of the status, streamed download, sha256,
+            temp object, rename, sidecar) into a local folder, in a fresh interpreter
+  put       s3fs ``put_file`` of curl's file from disk to the real S3 server (Ceph RGW), through the
+            same s3fs filesystem Airflow builds from the ``aws`` connection
+  ours-s3   ``deliver_generation`` into ``s3://`` on the same server
+Peak memory growth of each measured transfer: VmHWM after it minus VmRSS before it, with the
+kernel's peak mark reset just before (``/proc/self/clear_refs``), after a small warm-up transfer.
+
+    python -m benchmarks.bench_delivery [--quick] [--rounds 5] [--no-s3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks._common import (
+    PYTHON,
+    REPO,
+    EmulatorProcess,
+    aimlapi_conn,
+    airflow_home,
+    header,
+    http_json,
+    line,
+    median,
+    ratio,
+    save_results,
+    verdict,
+)
+
+MIB = 2**20
+CHUNK = 8 * MIB  # defaults.DEFAULT_CHUNK_SIZE (not imported: this process stays Airflow-free)
+S3_BLOCK = max(CHUNK, 5 * MIB)
+TARGET_SPEED = 0.8
+BUCKET = "music-bench"
+
+
+class S3ServerProcess:
+    """``python tests/s3_server.py --bucket ...`` (someone else's fixture): the connection JSON on stdout."""
+
+    def __init__(self, env: dict[str, str], timeout: float = 180.0) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="music-bench-s3-"))
+        self.err = (self.dir / "s3_server.err").open("wb")
+        self.proc = subprocess.Popen(
+            [PYTHON, str(REPO / "tests" / "s3_server.py"), "--bucket", BUCKET],
+            env=env,
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=self.err,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
+        import selectors
+
+        sel = selectors.DefaultSelector()
+        assert self.proc.stdout is not None
+        sel.register(self.proc.stdout, selectors.EVENT_READ)
+        first = ""
+        if sel.select(timeout):
+            first = self.proc.stdout.readline()
+        sel.close()
+        if not first.strip().startswith("{"):
+            self.stop()
+            tail = (
+                (self.dir / "s3_server.err").read_text(errors="replace")[-1500:] if self.dir.exists() else ""
+            )
+            raise RuntimeError(f"tests/s3_server.py gave no connection (exit {self.proc.returncode}): {tail}")
+        self.conn = json.loads(first)
+
+    def client(self) -> Any:
+        import boto3
+        from botocore.config import Config
+
+        extra = self.conn["extra"]
+        return boto3.client(
+            "s3",
+            endpoint_url=extra["endpoint_url"],
+            aws_access_key_id=self.conn["login"],
+            aws_secret_access_key=self.conn["password"],
+            region_name=extra["region_name"],
+            config=Config(s3={"addressing_style": "path"}),
+        )
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)  # the script stops its Ceph daemons on SIGTERM
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self.err.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _child(env: dict[str, str], *args: str) -> dict[str, Any]:
+    done = subprocess.run(
+        [PYTHON, "-m", "benchmarks._delivery_child", *args],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    rows = [r for r in done.stdout.splitlines() if r.startswith("{")]
+    if done.returncode != 0 or not rows:
+        raise RuntimeError(f"delivery child failed ({done.returncode}): {done.stderr[-3000:]}")
+    return json.loads(rows[-1])
+
+
+def _fresh_url(emu: EmulatorProcess, gid: str) -> str:
+    from urllib.parse import quote
+
+    body = http_json(
+        "GET", f"{emu.base_url}/v2/generate/audio?generation_id={quote(gid, safe='')}", headers=emu.auth
+    )
+    return body["audio_file"]["url"]
+
+
+def _curl(emu: EmulatorProcess, gid: str, out: Path) -> dict[str, Any]:
+    url = _fresh_url(emu, gid)
+    done = subprocess.run(
+        ["curl", "-sS", "--fail", "-o", str(out), "-w", "%{time_total} %{size_download}", url],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    seconds, size = done.stdout.split()
+    return {"method": "curl", "seconds": float(seconds), "bytes": int(float(size))}
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="one round, a 60-second track")
+    p.add_argument("--rounds", type=int, default=None)
+    p.add_argument("--seconds", type=int, default=None, help="track length (default 300)")
+    p.add_argument("--no-s3", action="store_true", help="skip the S3 transfers")
+    p.add_argument(
+        "--local-dir",
+        default="/dev/shm" if Path("/dev/shm").is_dir() else None,
+        help="where the local transfers write (default: /dev/shm, so disk write-back throttling on a "
+        "shared VM does not decide the figures; both curl and ours write there)",
+    )
+    p.add_argument(
+        "--prototype",
+        action="store_true",
+        help="also run prototypes (not shipped): 1 MiB network reads (local), the same with sha256 in a "
+        "worker thread, and for S3 1 MiB reads plus a direct multipart upload into the final key "
+        "(no temporary object, no rename)",
+    )
+    args = p.parse_args(argv)
+    rounds = args.rounds or (1 if args.quick else 5)
+    length_ms = (args.seconds or (60 if args.quick else 300)) * 1000
+
+    header(f"2. Delivery: a {length_ms // 1000}-second stereo WAV, {rounds} round(s), transfers interleaved")
+    results: dict[str, list[dict[str, Any]]] = {"curl": [], "ours": [], "put": [], "ours-s3": []}
+    if args.prototype:
+        results.update({"ours-1m": [], "ours-1m-hash-thread": [], "ours-s3-direct": []})
+    s3_reason = None
+    work = Path(tempfile.mkdtemp(prefix="music-bench-delivery-", dir=args.local_dir))
+    line(f"  local folder: {work} ({'tmpfs' if str(work).startswith('/dev/shm') else 'disk'})")
+    with airflow_home() as env, EmulatorProcess(env, generation_seconds=0.0) as emu:
+        env = dict(env)
+        env["AIRFLOW_CONN_AIMLAPI_DEFAULT"] = aimlapi_conn(emu.base_url)
+        env["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "WARNING"
+
+        def create(ms: int) -> str:
+            body = {"model": "elevenlabs/eleven_music", "prompt": "bench", "music_length_ms": ms}
+            return http_json("POST", f"{emu.base_url}/v2/generate/audio", body, emu.auth)["id"]
+
+        big, warm = create(length_ms), create(10_000)
+        time.sleep(0.2)
+        warm_file = work / "warm.wav"
+        _curl(emu, warm, warm_file)
+
+        s3 = None
+        if not args.no_s3:
+            try:
+                s3 = S3ServerProcess(env)
+                env["AIRFLOW_CONN_S3_BENCH"] = json.dumps(s3.conn)
+            except Exception as exc:
+                s3_reason = str(exc)[:500]
+                line(f"  S3 server unavailable, S3 figures not measured: {s3_reason}")
+        else:
+            s3_reason = "--no-s3"
+        try:
+            for r in range(rounds):
+                local = work / f"round{r}"
+                local.mkdir()
+                curl_file = local / "curl.wav"
+                steps = (
+                    ["curl", "ours", "put", "ours-s3"] if r % 2 == 0 else ["ours", "curl", "ours-s3", "put"]
+                )
+                if args.prototype:
+                    extra_steps = ["ours-1m", "ours-1m-hash-thread", "ours-s3-direct"]
+                    steps += extra_steps if r % 2 == 0 else extra_steps[::-1]
+                for step in steps:
+                    if step.startswith(("put", "ours-s3")) and s3 is None:
+                        continue
+                    if step == "curl":
+                        res = _curl(emu, big, curl_file)
+                    elif step in ("ours", "ours-1m", "ours-1m-hash-thread"):
+                        res = _child(
+                            env,
+                            "--method",
+                            "ours",
+                            "--dest",
+                            f"file://{local}/{step}/",
+                            "--gen-id",
+                            big,
+                            "--warm-id",
+                            warm,
+                            *(["--read-size", str(MIB)] if step != "ours" else []),
+                            *(["--hash-thread"] if step.endswith("hash-thread") else []),
+                        )
+                    elif step == "put":
+                        res = _child(
+                            env,
+                            "--method",
+                            "put",
+                            "--dest",
+                            f"s3://{BUCKET}/put/",
+                            "--storage-conn-id",
+                            "s3_bench",
+                            "--src",
+                            str(curl_file),
+                            "--warm-src",
+                            str(warm_file),
+                        )
+                    else:
+                        res = _child(
+                            env,
+                            "--method",
+                            "ours",
+                            "--dest",
+                            f"s3://{BUCKET}/{step}/",
+                            "--storage-conn-id",
+                            "s3_bench",
+                            "--gen-id",
+                            big,
+                            "--warm-id",
+                            warm,
+                            *(["--read-size", str(MIB), "--s3-direct"] if step == "ours-s3-direct" else []),
+                        )
+                    res["round"] = r
+                    res["mb_per_s"] = res["bytes"] / res["seconds"] / 1e6
+                    results[step].append(res)
+                    growth = res.get("peak_growth_mib")
+                    line(
+                        f"  round {r} {step:8s} {res['bytes'] / 1e6:6.1f} MB in {res['seconds']:.3f} s "
+                        f"= {res['mb_per_s']:6.1f} MB/s"
+                        + (f"  peak RSS growth {growth:.1f} MiB" if growth is not None else "")
+                        + (f"  steps {res['phases_s']}" if res.get("phases_s") else "")
+                    )
+                shutil.rmtree(local, ignore_errors=True)
+                if s3 is not None:
+                    client = s3.client()
+                    for obj in client.list_objects_v2(Bucket=BUCKET).get("Contents", []):
+                        client.delete_object(Bucket=BUCKET, Key=obj["Key"])
+        finally:
+            if s3 is not None:
+                s3.stop()
+            shutil.rmtree(work, ignore_errors=True)
+
+    def per_round(a: str, b: str) -> list[float]:
+        """Ours' speed relative to the baseline, per round: baseline time / our time."""
+        by_round = {x["round"]: x for x in results[b]}
+        return [
+            round(ratio(by_round[x["round"]]["seconds"], x["seconds"]), 3)
+            for x in results[a]
+            if x["round"] in by_round
+        ]
+
+    summary: dict[str, Any] = {
+        "rounds": rounds,
+        "bytes": results["curl"][0]["bytes"],
+        "s3_not_measured": s3_reason,
+    }
+    for k, rows in results.items():
+        if rows:
+            summary[f"{k}_seconds"] = round(median([x["seconds"] for x in rows]), 3)
+            summary[f"{k}_mb_per_s"] = round(median([x["mb_per_s"] for x in rows]), 1)
+            if rows[0].get("phases_s"):
+                summary[f"{k}_phases_s"] = {
+                    ph: round(median([x["phases_s"].get(ph, 0.0) for x in rows]), 4)
+                    for ph in rows[0]["phases_s"]
+                }
+            if "peak_growth_mib" in rows[0]:
+                summary[f"{k}_peak_growth_mib_max"] = round(max(x["peak_growth_mib"] for x in rows), 1)
+                summary[f"{k}_peak_growth_mib"] = round(median([x["peak_growth_mib"] for x in rows]), 1)
+    summary["local_speed_ratio_per_round"] = per_round("ours", "curl")
+    summary["local_speed_ratio"] = round(median(summary["local_speed_ratio_per_round"]), 3)
+    summary["pass_local_speed"] = summary["local_speed_ratio"] >= TARGET_SPEED
+    summary["pass_local_memory"] = summary["ours_peak_growth_mib_max"] <= 2 * CHUNK / MIB
+    line("")
+    line(
+        f"  local: ours {summary['ours_mb_per_s']} MB/s vs curl -o {summary['curl_mb_per_s']} MB/s; ratio "
+        f"(median of rounds {summary['local_speed_ratio_per_round']}) {summary['local_speed_ratio']:.2f}  "
+        f"target >= {TARGET_SPEED}  {verdict(summary['pass_local_speed'])}"
+    )
+    line(
+        f"  local: peak RSS growth {summary['ours_peak_growth_mib']} MiB median, "
+        f"{summary['ours_peak_growth_mib_max']} max  target <= {2 * CHUNK // MIB} MiB (2 x 8 MiB chunk)  "
+        f"{verdict(summary['pass_local_memory'])}"
+    )
+    sm = summary
+    if results["ours-s3"]:
+        summary["s3_speed_ratio_per_round"] = per_round("ours-s3", "put")
+        summary["s3_speed_ratio"] = round(median(summary["s3_speed_ratio_per_round"]), 3)
+        summary["pass_s3_speed"] = summary["s3_speed_ratio"] >= TARGET_SPEED
+        summary["pass_s3_memory"] = summary["ours-s3_peak_growth_mib_max"] <= 2 * S3_BLOCK / MIB
+        line(
+            f"  S3:    ours {sm['ours-s3_mb_per_s']} MB/s vs s3fs put_file {sm['put_mb_per_s']} MB/s; "
+            f"ratio (median of rounds {sm['s3_speed_ratio_per_round']}) {sm['s3_speed_ratio']:.2f}  "
+            f"target >= {TARGET_SPEED}  {verdict(sm['pass_s3_speed'])}"
+        )
+        line(
+            f"  S3:    peak RSS growth {sm['ours-s3_peak_growth_mib']} MiB median, "
+            f"{sm['ours-s3_peak_growth_mib_max']} max (s3fs put_file: {sm['put_peak_growth_mib']})  "
+            f"target <= {2 * S3_BLOCK // MIB} MiB (2 x max(chunk, 5 MiB))  {verdict(sm['pass_s3_memory'])}"
+        )
+        rename = summary["ours-s3_phases_s"].get("rename_into_place", 0.0)
+        sidecar = summary["ours-s3_phases_s"].get("sidecar", 0.0)
+        summary["s3_speed_ratio_without_renames"] = round(
+            ratio(summary["put_seconds"], summary["ours-s3_seconds"] - rename - sidecar), 3
+        )
+        line(
+            f"  S3:    of ours' {sm['ours-s3_seconds']} s, {rename} s is the audio's rename (server-side "
+            f"copy + delete) and {sidecar} s the sidecar's (temp + copy); without both the ratio would be "
+            f"{sm['s3_speed_ratio_without_renames']}"
+        )
+    else:
+        summary["pass_s3_speed"] = summary["pass_s3_memory"] = None
+        line(f"  S3: not measured ({s3_reason})")
+    for k, base, what in (
+        ("ours-1m", "curl", "1 MiB network reads"),
+        ("ours-1m-hash-thread", "curl", "1 MiB reads + sha256 in a worker thread"),
+        ("ours-s3-direct", "put", "1 MiB reads + direct multipart upload, no rename"),
+    ):
+        if results.get(k):
+            summary[f"{k}_speed_ratio_per_round"] = per_round(k, base)
+            summary[f"{k}_speed_ratio"] = round(median(summary[f"{k}_speed_ratio_per_round"]), 3)
+            line(
+                f"  prototype {k} ({what}; not shipped): {summary[f'{k}_mb_per_s']} MB/s, ratio to {base} "
+                f"{summary[f'{k}_speed_ratio']} {summary[f'{k}_speed_ratio_per_round']}, peak growth "
+                f"{summary[f'{k}_peak_growth_mib']} MiB median, {summary[f'{k}_peak_growth_mib_max']} max"
+            )
+    data = {"summary": summary, "runs": results}
+    save_results(
+        ("delivery_prototype" if args.prototype else "delivery") + ("_quick" if args.quick else ""), data
+    )
+    return data
+
+
+if __name__ == "__main__":
+    main()
