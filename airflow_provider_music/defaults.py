@@ -50,7 +50,8 @@ DEFAULT_MAX_CONSECUTIVE_POLL_FAILURES: Final = 10
 DEFERRAL_TIMEOUT_MARGIN_S: Final = 300.0
 
 # --- Delivery ----------------------------------------------------------------------------------
-# One read from the audio URL and one storage write block; peak memory stays near two of these.
+# The memory budget of one delivery: peak growth stays near two of these (socket reads of at most
+# NETWORK_READ_SIZE; storage blocks of half a chunk, at least S3's 5 MiB part minimum).
 # S3 multipart parts must be at least 5 MiB, so that is the floor for the storage block.
 DEFAULT_CHUNK_SIZE: Final = 8 * 1024 * 1024
 MIN_STORAGE_BLOCK_SIZE: Final = 5 * 1024 * 1024

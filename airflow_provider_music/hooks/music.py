@@ -475,7 +475,7 @@ def write_stream(
     head = b""
     audio_format = None
     try:
-        with temp.open("wb", block_size=max(chunk_size, MIN_STORAGE_BLOCK_SIZE)) as out:
+        with temp.open("wb", block_size=_storage_block(chunk_size)) as out:
             for chunk in stream.chunks():
                 if len(head) < _audio.HEADER_BYTES:
                     head += chunk[: _audio.HEADER_BYTES - len(head)]
@@ -508,6 +508,16 @@ def write_stream(
         remove_quietly(temp)
         raise
     return StoredAudio(temp, size, digest.hexdigest(), audio_format, head)
+
+
+def _storage_block(chunk_size: int) -> int:
+    """
+    The storage client's write block: half a chunk, but never under S3's 5 MiB part minimum.
+
+    s3fs/aiobotocore hold about three copies of a block while a part uploads, so a block of half a
+    chunk keeps a delivery near two chunk sizes (8 MiB chunks: 5 MiB parts, ~16 MiB peak).
+    """
+    return max(chunk_size // 2, MIN_STORAGE_BLOCK_SIZE)
 
 
 def _require_audio(head: bytes, stream: _AudioStream) -> AudioFormat:

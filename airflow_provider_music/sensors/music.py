@@ -52,7 +52,8 @@ class MusicGenerationSensor(PublishesAudio, BaseSensorOperator):
     :param write_sidecar: Also write ``<name>.json`` with the manifest next to the audio.
     :param object_name: Name of the stored object without extension (templated, e.g. ``"{{ ds }}"``);
         the extension follows the audio's format and ``destination`` is then the folder.
-    :param chunk_size: Bytes per download read and storage block (memory stays near two of these).
+    :param chunk_size: Memory budget unit of the delivery: peak growth stays near two of these
+        (socket reads of at most 1 MiB; storage blocks of half a chunk, at least 5 MiB on S3).
     :param max_bytes: Largest download accepted; larger ones stop and leave nothing behind.
     :param max_consecutive_failures: Transient poll failures in a row tolerated while waiting.
     :param asset_alias: Name of an Airflow ``AssetAlias`` through which each stored track is emitted
