@@ -34,8 +34,9 @@ from airflow_provider_music.exceptions import (
 if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
 
+    from airflow_provider_music._storage import StoredAudio
     from airflow_provider_music._wire import Generation
-    from airflow_provider_music.hooks.music import MusicGenerationHook, StoredAudio
+    from airflow_provider_music.hooks.music import MusicGenerationHook
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,7 @@ def deliver_generation(
     An expired URL is refreshed by a new GET of the generation, never by a new POST.
     """
     from airflow_provider_music import _audio
-    from airflow_provider_music.hooks.music import discard, finalize, remove_leftovers, write_stream
+    from airflow_provider_music._storage import discard, finalize, remove_leftovers, write_stream
 
     validate_options(options)
     base, is_folder = resolve_destination(options.destination, options.storage_conn_id)
@@ -295,7 +296,7 @@ def _manifest(
 
 
 def _write_json_atomically(path: ObjectStoragePath, data: Mapping[str, Any]) -> None:
-    from airflow_provider_music.hooks.music import partial_name
+    from airflow_provider_music._storage import partial_name
 
     temp = path.parent / partial_name(path.name)
     try:
@@ -303,7 +304,7 @@ def _write_json_atomically(path: ObjectStoragePath, data: Mapping[str, Any]) -> 
             handle.write(json.dumps(data, indent=2, sort_keys=True, default=str))
         temp.rename(path)
     except Exception as exc:
-        from airflow_provider_music.hooks.music import remove_quietly
+        from airflow_provider_music._storage import remove_quietly
 
         remove_quietly(temp)
         raise MusicDeliveryError(
