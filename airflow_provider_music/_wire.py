@@ -1,7 +1,7 @@
 """
 The AI/ML API's wire format, and nothing else: URLs, request bodies, response parsing, statuses.
 
-It performs no I/O, so the sync hook (requests), the async hook side (httpx), the emulator's tests
+It performs no I/O, so the sync hook (requests), the async hook side (aiohttp), the emulator's tests
 and the unit tests all share this one reading of the service. It imports nothing heavy: operator
 modules use it at DAG-parse time to validate input.
 """
@@ -227,10 +227,13 @@ def model_of(generation_id: str) -> str | None:
     return model if sep and model else None
 
 
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f]")
+
+
 def validate_generation_id(generation_id: object) -> str:
     if not isinstance(generation_id, str) or not generation_id.strip():
         raise MusicInputError(f"generation_id must be a non-empty string, got {generation_id!r}")
-    if any(ord(c) < 32 for c in generation_id) or len(generation_id) > 512:
+    if len(generation_id) > 512 or _CONTROL_CHARS.search(generation_id):
         raise MusicInputError("generation_id contains control characters or is longer than 512 characters")
     return generation_id
 

@@ -36,6 +36,13 @@ BACKOFF_MAX_S: Final = 30.0
 # How long the trigger's HTTP client keeps its idle connection: longer than any sane poll interval,
 # shorter than typical server keep-alive limits (nginx: 75 s).
 ASYNC_KEEPALIVE_EXPIRY_S: Final = 60.0
+# The trigger's client: one connection is used at a time; a second covers a stale one being replaced.
+ASYNC_MAX_CONNECTIONS: Final = 2
+# Triggers running at the same time share one connection lookup for at most this long (a lookup
+# costs more than several polls); a connection edited in the UI reaches new trigger runs within it.
+SHARED_CONNECTION_TTL_S: Final = 60.0
+# A status or submit answer is a few hundred bytes; a bigger body is not the API talking.
+MAX_API_RESPONSE_BYTES: Final = 1024 * 1024
 # A Retry-After larger than this is a sign of an outage, not of a short throttle.
 RETRY_AFTER_MAX_S: Final = 120.0
 

@@ -46,8 +46,22 @@ pytest_plugins = ["s3_server"]
 EMULATOR_KEY = "emu-test-key-0123456789"
 
 
-def conn_json(base_url: str, key: str = EMULATOR_KEY) -> str:
-    return json.dumps({"conn_type": "aimlapi", "password": key, "host": base_url})
+def conn_json(base_url: str, key: str = EMULATOR_KEY, extra: dict[str, Any] | None = None) -> str:
+    conn: dict[str, Any] = {"conn_type": "aimlapi", "password": key, "host": base_url}
+    if extra is not None:
+        conn["extra"] = extra
+    return json.dumps(conn)
+
+
+@pytest.fixture(autouse=True)
+def _async_hooks_let_go_of_shared_connections() -> Iterator[None]:
+    """Every async hook a test (or the code under test) opened was closed: no connection lookup leaks."""
+    yield
+    from airflow_provider_music.hooks import music
+
+    leaked = {conn_id: entry.users for conn_id, entry in music._SHARED_SETTINGS.items() if entry.users > 0}
+    music._SHARED_SETTINGS.clear()
+    assert not leaked, f"async hooks left open (conn_id: users): {leaked}"
 
 
 @pytest.fixture(scope="session")

@@ -126,6 +126,7 @@ class HttpServer:
         self._tasks: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
         self._date_cache: tuple[int, str] = (0, "")
+        self.connections_accepted = 0  # lets tests check that clients reuse their connections
 
     async def start(self, host: str, port: int, backlog: int = 4096) -> int:
         """Listen and return the bound port (``port=0`` picks a free one)."""
@@ -157,6 +158,7 @@ class HttpServer:
         if task is not None:
             self._tasks.add(task)
         self._writers.add(writer)
+        self.connections_accepted += 1
         try:
             await self._serve(reader, writer)
         except (*_NET_ERRORS, asyncio.TimeoutError, TimeoutError):

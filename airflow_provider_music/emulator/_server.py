@@ -654,6 +654,7 @@ class EmulatorServer:
         for key in {(g.audio_format, g.music_length_ms) for g in gens}:
             digests[key] = await loop.run_in_executor(None, expected_audio, *key)
         out: dict[str, Any] = dict(vars(state.counters))
+        out["api_connections"] = self._api.connections_accepted
         out["faults_applied"] = state.faults.applied
         out["faults_pending"] = len(state.faults.rules)
         out["generations"] = {

@@ -17,6 +17,7 @@ from airflow_provider_music import _wire
 from airflow_provider_music._wire import ApiRequest, Generation
 from airflow_provider_music.defaults import (
     ASYNC_KEEPALIVE_EXPIRY_S,
+    ASYNC_MAX_CONNECTIONS,
     CONN_TYPE,
     CONNECT_TIMEOUT_S,
     CONNECTION_HIDDEN_FIELDS,
@@ -27,9 +28,11 @@ from airflow_provider_music.defaults import (
     DEFAULT_MAX_AUDIO_BYTES,
     DEFAULT_MODEL,
     HOOK_NAME,
+    MAX_API_RESPONSE_BYTES,
     MAX_REQUEST_ATTEMPTS,
     NETWORK_READ_SIZE,
     READ_TIMEOUT_S,
+    SHARED_CONNECTION_TTL_S,
 )
 from airflow_provider_music.exceptions import (
     MusicAudioInvalidError,
@@ -43,8 +46,9 @@ from airflow_provider_music.exceptions import (
 )
 
 if TYPE_CHECKING:
-    import httpx
+    import aiohttp
     import requests
+    import yarl
     from airflow.sdk import Connection, ObjectStoragePath
 
     from airflow_provider_music._storage import StoredAudio
@@ -82,6 +86,24 @@ class ApiSettings:
                 )
             timeout = float(raw)
         return cls(base_url=_wire.normalize_base_url(conn.host, conn.port), api_key=api_key, timeout=timeout)
+
+
+class _SharedSettings:
+    """One connection lookup, used by every hook of the process that runs at the same time."""
+
+    __slots__ = ("fetched_at", "settings", "users")
+
+    def __init__(self, settings: ApiSettings) -> None:
+        self.settings = settings
+        self.fetched_at = time.monotonic()
+        self.users = 0
+
+    def age(self) -> float:
+        return time.monotonic() - self.fetched_at
+
+
+# conn_id -> the lookup that running hooks share (see MusicGenerationHook.aget_settings).
+_SHARED_SETTINGS: dict[str, _SharedSettings] = {}
 
 
 @lru_cache(maxsize=1)
@@ -122,8 +144,11 @@ class MusicGenerationHook(BaseHook):
         self.conn_id = conn_id
         self._timeout = timeout
         self.max_attempts = max(1, int(max_attempts))
-        self._async_client: httpx.AsyncClient | None = None
+        self._async_client: aiohttp.ClientSession | None = None
         self._async_settings: ApiSettings | None = None
+        self._shared: _SharedSettings | None = None
+        self._settings_read_here = False
+        self._async_urls: dict[tuple[str, tuple[tuple[str, str], ...]], yarl.URL] = {}
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
@@ -142,11 +167,33 @@ class MusicGenerationHook(BaseHook):
         return ApiSettings.from_connection(self.get_connection(self.conn_id))
 
     async def aget_settings(self) -> ApiSettings:
-        """The connection, read without blocking the event loop (async side)."""
+        """
+        The connection, read without blocking the event loop (async side).
+
+        Hooks running at the same time in one process share one lookup per connection for up to
+        ``SHARED_CONNECTION_TTL_S``: a lookup costs more CPU than several polls, and a triggerer
+        starts trigger runs all the time. Once no hook uses it, or it is older, the next run reads
+        the connection afresh; a 401/403 with a shared lookup reads it afresh at once.
+        """
         if self._async_settings is None:
-            conn = await self.aget_connection(self.conn_id)
-            self._async_settings = ApiSettings.from_connection(conn)
+            shared = _SHARED_SETTINGS.get(self.conn_id)
+            if shared is None or shared.users <= 0 or shared.age() >= SHARED_CONNECTION_TTL_S:
+                conn = await self.aget_connection(self.conn_id)
+                shared = _SharedSettings(ApiSettings.from_connection(conn))
+                _SHARED_SETTINGS[self.conn_id] = shared
+                self._settings_read_here = True
+            else:
+                self._settings_read_here = False
+            shared.users += 1
+            self._shared, self._async_settings = shared, shared.settings
         return self._async_settings
+
+    def _release_settings(self) -> None:
+        shared, self._shared, self._async_settings = self._shared, None, None
+        if shared is not None:
+            shared.users -= 1
+            if shared.users <= 0 and _SHARED_SETTINGS.get(self.conn_id) is shared:
+                del _SHARED_SETTINGS[self.conn_id]
 
     def _read_timeout(self, settings: ApiSettings) -> float:
         return self._timeout or settings.timeout or READ_TIMEOUT_S
@@ -292,7 +339,18 @@ class MusicGenerationHook(BaseHook):
     # --- async side (triggerer) -------------------------------------------------------------------
 
     async def aget_generation(self, generation_id: str) -> Generation:
-        """Async ``get_generation``: one shared client per hook, so one per trigger run."""
+        """Async ``get_generation``: one client per hook, so one per trigger run."""
+        try:
+            return await self._aget_generation(generation_id)
+        except (MusicAuthError, MusicCreditsError):
+            if self._settings_read_here:
+                raise
+            # The key was read by another run, maybe before it was rotated: read it afresh once.
+            self._forget_shared_settings()
+            await self.aclose()
+            return await self._aget_generation(generation_id)
+
+    async def _aget_generation(self, generation_id: str) -> Generation:
         settings = await self.aget_settings()
         request = _wire.build_status_request(settings.base_url, generation_id)
         return await self._acall(
@@ -300,17 +358,22 @@ class MusicGenerationHook(BaseHook):
             lambda s, h, c: _wire.parse_generation_response(s, h, c, generation_id, self._secrets),
         )
 
+    def _forget_shared_settings(self) -> None:
+        if self._shared is not None and _SHARED_SETTINGS.get(self.conn_id) is self._shared:
+            del _SHARED_SETTINGS[self.conn_id]
+
     async def aclose(self) -> None:
-        """Close the async client (its pooled connection)."""
+        """Close the async client (its pooled connection) and let go of the shared connection lookup."""
+        self._release_settings()
         if self._async_client is not None:
             client, self._async_client = self._async_client, None
-            await client.aclose()
+            await client.close()
 
-    async def _aclient(self) -> httpx.AsyncClient:
+    async def _aclient(self) -> aiohttp.ClientSession:
         if self._async_client is None:
             import asyncio
 
-            import httpx
+            import aiohttp
 
             settings = await self.aget_settings()
             # Loading the CA store reads files: do it off the event loop (once per process).
@@ -318,16 +381,19 @@ class MusicGenerationHook(BaseHook):
                 ssl_context = _shared_ssl_context()
             else:
                 ssl_context = await asyncio.to_thread(_shared_ssl_context)
-            self._async_client = httpx.AsyncClient(
+            self._async_client = aiohttp.ClientSession(
                 headers=_wire.auth_headers(settings.api_key),
-                timeout=httpx.Timeout(self._read_timeout(settings), connect=CONNECT_TIMEOUT_S),
-                # Keep the one connection across polls: httpx's 5 s default expiry is shorter than
-                # a poll interval, which would mean a new TCP (and TLS) handshake per poll.
-                limits=httpx.Limits(
-                    max_connections=2, max_keepalive_connections=1, keepalive_expiry=ASYNC_KEEPALIVE_EXPIRY_S
+                timeout=aiohttp.ClientTimeout(
+                    total=None, sock_connect=CONNECT_TIMEOUT_S, sock_read=self._read_timeout(settings)
                 ),
-                verify=ssl_context,
-                follow_redirects=False,
+                # One pooled connection, kept across polls (aiohttp's 15 s default is shorter than
+                # many poll intervals, which would mean a new TCP and TLS handshake per poll).
+                connector=aiohttp.TCPConnector(
+                    limit=ASYNC_MAX_CONNECTIONS, ssl=ssl_context, keepalive_timeout=ASYNC_KEEPALIVE_EXPIRY_S
+                ),
+                cookie_jar=aiohttp.DummyCookieJar(),
+                # The proxy is resolved once here: trust_env=True would redo it on every request.
+                proxy=_env_proxy(settings.base_url),
             )
         return self._async_client
 
@@ -350,17 +416,55 @@ class MusicGenerationHook(BaseHook):
                 await asyncio.sleep(delay)
 
     async def _asend(self, request: ApiRequest) -> tuple[int, Mapping[str, str], bytes]:
-        import httpx
+        import asyncio
 
-        client = await self._aclient()
+        import aiohttp
+
+        session = await self._aclient()
+        # A trigger sends the same GET every poll: encode its URL once per run, not once per poll.
+        key = (request.url, tuple((request.params or {}).items()))
+        url = self._async_urls.get(key)
+        if url is None:
+            from yarl import URL
+
+            url = self._async_urls[key] = URL(request.url).with_query(request.params or {})
         try:
-            response = await client.request(
-                request.method, request.url, params=request.params, json=request.json_body
-            )
-        except httpx.HTTPError as exc:
-            sent = not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+            async with session.request(
+                request.method, url, json=request.json_body, allow_redirects=False
+            ) as response:
+                # Bounded: an endless body cannot fill the triggerer's memory. A cut body fails to
+                # parse (a garbled answer), and the unread rest closes the connection, not reuses it.
+                body = b""
+                async for piece in response.content.iter_any():
+                    body += piece
+                    if len(body) >= MAX_API_RESPONSE_BYTES:
+                        body = body[:MAX_API_RESPONSE_BYTES]
+                        break
+                return response.status, response.headers, body
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            # Refused, DNS, or no connection within the connect timeout: the request never left.
+            sent = not isinstance(exc, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError))
             raise _wire.transport_error(request.operation, exc, sent=sent) from None
-        return response.status_code, response.headers, response.content
+
+
+def _env_proxy(base_url: str) -> str | None:
+    """
+    The ``<scheme>_proxy`` that applies to ``base_url``, honouring ``no_proxy`` (as requests and curl
+    do). Only the few variables involved are read: scanning the whole environment on every trigger
+    run, as ``urllib.request.getproxies()`` does, costs more than a poll.
+    """
+    import os
+    from urllib.request import proxy_bypass_environment  # type: ignore[attr-defined]  # not in typeshed
+
+    parts = urlsplit(base_url)
+    scheme = parts.scheme.lower()
+    proxy = os.environ.get(f"{scheme}_proxy") or os.environ.get(f"{scheme.upper()}_PROXY")
+    if not proxy:
+        return None
+    no_proxy = os.environ.get("no_proxy") or os.environ.get("NO_PROXY")
+    if no_proxy and parts.hostname and proxy_bypass_environment(parts.hostname, {"no": no_proxy}):
+        return None
+    return proxy
 
 
 def _requests_sent(exc: BaseException) -> bool:

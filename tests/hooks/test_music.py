@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import requests
 from airflow.sdk import ObjectStoragePath
@@ -24,7 +23,7 @@ from airflow_provider_music.exceptions import (
     MusicSubmitUncertainError,
     MusicTransientError,
 )
-from airflow_provider_music.hooks.music import MusicGenerationHook
+from airflow_provider_music.hooks.music import MusicGenerationHook, _env_proxy
 
 pytestmark = pytest.mark.integration
 
@@ -167,57 +166,191 @@ def test_only_http_urls_are_fetched(emulator: Emulator, tmp_path: Path) -> None:
         MusicGenerationHook().download_audio("file:///etc/passwd", ObjectStoragePath(f"file://{tmp_path}/x"))
 
 
-def test_async_side_uses_one_client(emulator: Emulator) -> None:
-    async def scenario() -> tuple[str, int]:
-        hook = MusicGenerationHook()
-        gen_id = await asyncio.to_thread(MusicGenerationHook().submit_generation, "p")
-        first = await hook.aget_generation(gen_id)
-        client = hook._async_client
-        await hook.aget_generation(gen_id)
-        assert hook._async_client is client
-        await hook.aclose()
-        return first.raw_status, emulator.stats()["gets"]
+def _aget(hook: MusicGenerationHook, gen_id: str, times: int = 1) -> list[Any]:
+    async def scenario() -> list[Any]:
+        try:
+            return [await hook.aget_generation(gen_id) for _ in range(times)]
+        finally:
+            await hook.aclose()
 
-    status, gets = asyncio.run(scenario())
-    assert status in ("queued", "generating") and gets == 2
+    return asyncio.run(scenario())
 
 
-def test_async_transport_errors_are_classified(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_async_side_uses_one_client_and_one_connection(emulator: Emulator) -> None:
+    gen_id = MusicGenerationHook().submit_generation("p")
+    before = emulator.stats()["api_connections"]
+    hook = MusicGenerationHook()
+    first, *_ = _aget(hook, gen_id, times=3)
+    stats = emulator.stats()
+    assert first.raw_status in ("queued", "generating") and first.id == gen_id
+    assert stats["generations"][gen_id]["gets"] == 3
+    assert stats["api_connections"] - before == 1  # three polls, one kept-alive connection
+    assert hook._async_client is None  # closed
+
+
+def test_async_refused_is_transient_before_sending(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AIRFLOW_CONN_AIMLAPI_DEFAULT", conn_json("http://127.0.0.1:1"))
+    with pytest.raises(MusicTransientError, match="before the request was sent: ClientConnectorError"):
+        _aget(MusicGenerationHook(max_attempts=1), "x")
+
+
+@pytest.mark.parametrize(
+    ("rule", "needle"),
+    [
+        pytest.param({"action": "reset"}, "while waiting for the answer", id="reset-after-send"),
+        pytest.param({"action": "html"}, "not a JSON object", id="html-200"),
+        pytest.param({"action": "bad_json"}, "not a JSON object", id="garbled-json"),
+        pytest.param(
+            {"action": "status", "code": 200, "body": "{" + " " * 1_200_000 + "}"},
+            "not a JSON object",
+            id="endless-body-cut-at-1MiB",
+        ),
+    ],
+)
+def test_async_faults_are_retried_then_reported(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch, rule: dict[str, Any], needle: str
+) -> None:
+    monkeypatch.setattr("airflow_provider_music._wire.BACKOFF_BASE_S", 0.01)
+    gen_id = MusicGenerationHook().submit_generation("p")
+    emulator.add_faults([{"target": "get", "times": -1, **rule}])
+    with pytest.raises(MusicTransientError, match=needle) as caught:
+        _aget(MusicGenerationHook(max_attempts=2), gen_id)
+    assert EMULATOR_KEY not in str(caught.value)
+    # Two attempts (aiohttp itself resends an idempotent GET once on a dropped connection).
+    assert emulator.stats()["faults_applied"] in ((2, 3, 4) if rule["action"] == "reset" else (2,))
+    emulator.clear_faults()
+    # The client is not left stuck: the next poll goes through.
+    assert _aget(MusicGenerationHook(max_attempts=1), gen_id)[0].id == gen_id
+
+
+@pytest.fixture
+def lookups(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Count Airflow's connection lookups (BaseHook.aget_connection, below the hook under test)."""
+    from airflow.sdk import BaseHook
+
+    seen: list[str] = []
+    original = BaseHook.aget_connection.__func__  # type: ignore[attr-defined]
+
+    async def counting(cls: Any, conn_id: str) -> Any:
+        seen.append(conn_id)
+        return await original(cls, conn_id)
+
+    monkeypatch.setattr(BaseHook, "aget_connection", classmethod(counting))
+    return seen
+
+
+def test_concurrent_runs_share_one_connection_lookup(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch, lookups: list[str]
+) -> None:
+    gen_id = MusicGenerationHook().submit_generation("p")
 
     async def scenario() -> None:
-        hook = MusicGenerationHook(max_attempts=1)
-        try:
-            await hook.aget_generation("x")
-        finally:
-            await hook.aclose()
+        first, second = MusicGenerationHook(), MusicGenerationHook()
+        await first.aget_generation(gen_id)
+        await second.aget_generation(gen_id)  # while the first run is alive: shared
+        assert len(lookups) == 1
+        await first.aclose()
+        await second.aclose()
+        # Nobody uses it any more: the next run reads the connection afresh (an edit takes effect).
+        monkeypatch.setenv("AIRFLOW_CONN_AIMLAPI_DEFAULT", conn_json("http://127.0.0.1:1"))
+        third = MusicGenerationHook(max_attempts=1)
+        with pytest.raises(MusicTransientError, match="before the request was sent"):
+            await third.aget_generation(gen_id)
+        await third.aclose()
+        assert len(lookups) == 2
 
-    with pytest.raises(MusicTransientError, match="before the request was sent"):
-        asyncio.run(scenario())
+    asyncio.run(scenario())
 
 
-def test_async_mock_transport_html_body(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A 200 with HTML on a status read is transient: retried, then reported with a preview."""
-    monkeypatch.setenv("AIRFLOW_CONN_AIMLAPI_DEFAULT", conn_json("http://api.test"))
-    calls: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        calls.append(request)
-        return httpx.Response(200, text="<html>Bad Gateway</html>")
+def test_shared_lookup_expires(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch, lookups: list[str]
+) -> None:
+    monkeypatch.setattr("airflow_provider_music.hooks.music.SHARED_CONNECTION_TTL_S", 0.0)
+    gen_id = MusicGenerationHook().submit_generation("p")
 
     async def scenario() -> None:
-        hook = MusicGenerationHook(max_attempts=2)
-        monkeypatch.setattr("airflow_provider_music._wire.BACKOFF_BASE_S", 0.01)
-        hook._async_client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-        hook._async_settings = await hook.aget_settings()
-        try:
-            await hook.aget_generation("x:y/z")
-        finally:
+        hooks = [MusicGenerationHook() for _ in range(3)]
+        for hook in hooks:
+            await hook.aget_generation(gen_id)
+        for hook in hooks:
             await hook.aclose()
 
-    with pytest.raises(MusicTransientError, match="Bad Gateway"):
-        asyncio.run(scenario())
-    assert len(calls) == 2 and calls[0].url.params["generation_id"] == "x:y/z"
+    asyncio.run(scenario())
+    assert len(lookups) == 3
+
+
+def test_rotated_key_is_read_afresh_after_401(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch, lookups: list[str]
+) -> None:
+    gen_id = MusicGenerationHook().submit_generation("p")
+
+    async def scenario() -> str:
+        monkeypatch.setenv("AIRFLOW_CONN_AIMLAPI_DEFAULT", conn_json(emulator.base_url, key="old-key"))
+        old = MusicGenerationHook()
+        await old.aget_settings()  # a long-running trigger that read the key before it was rotated
+        monkeypatch.setenv("AIRFLOW_CONN_AIMLAPI_DEFAULT", conn_json(emulator.base_url))
+        new = MusicGenerationHook()
+        try:
+            return (await new.aget_generation(gen_id)).id
+        finally:
+            await new.aclose()
+            await old.aclose()
+
+    assert asyncio.run(scenario()) == gen_id
+    assert len(lookups) == 2 and emulator.stats()["auth_failures"] == 1
+
+
+def test_bad_key_read_by_this_run_fails_without_a_second_lookup(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch, lookups: list[str]
+) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_AIMLAPI_DEFAULT", conn_json(emulator.base_url, key="wrong-key"))
+    with pytest.raises(MusicAuthError):
+        _aget(MusicGenerationHook(), "x:y/z")
+    assert len(lookups) == 1
+
+
+def test_async_read_timeout_from_connection_extra(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_AIMLAPI_DEFAULT", conn_json(emulator.base_url, extra={"timeout": 0.3}))
+    gen_id = MusicGenerationHook().submit_generation("p")
+    emulator.add_faults([{"target": "get", "action": "delay", "seconds": 2, "times": 1}])
+    with pytest.raises(MusicTransientError, match="while waiting for the answer"):
+        _aget(MusicGenerationHook(max_attempts=1), gen_id)
+
+
+def test_async_bad_key_is_not_retried(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_AIMLAPI_DEFAULT", conn_json(emulator.base_url, key="wrong-key"))
+    with pytest.raises(MusicAuthError) as caught:
+        _aget(MusicGenerationHook(max_attempts=5), "x:y/z")
+    assert "wrong-key" not in str(caught.value)
+    assert emulator.stats()["auth_failures"] == 1
+
+
+@pytest.mark.parametrize(
+    ("env", "url", "expected"),
+    [
+        ({}, "https://api.aimlapi.com", None),
+        (
+            {"HTTPS_PROXY": "http://proxy.internal:3128"},
+            "https://api.aimlapi.com",
+            "http://proxy.internal:3128",
+        ),
+        ({"HTTP_PROXY": "http://p:1"}, "https://api.aimlapi.com", None),
+        ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": "aimlapi.com"}, "https://api.aimlapi.com", None),
+        ({"HTTP_PROXY": "http://p:1", "NO_PROXY": "localhost"}, "http://127.0.0.1:9", "http://p:1"),
+    ],
+)
+def test_async_proxy_follows_the_environment_like_requests(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], url: str, expected: str | None
+) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert _env_proxy(url) == expected
+    assert requests.utils.get_environ_proxies(url).get(url.split(":")[0]) == expected
 
 
 def test_ui_field_behaviour_hides_irrelevant_fields() -> None:
