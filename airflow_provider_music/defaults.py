@@ -46,6 +46,12 @@ MAX_API_RESPONSE_BYTES: Final = 1024 * 1024
 # A Retry-After larger than this is a sign of an outage, not of a short throttle.
 RETRY_AFTER_MAX_S: Final = 120.0
 
+# --- Triggerer (Airflow config, section [aimlapi]) ------------------------------------------------
+CONFIG_SECTION: Final = "aimlapi"
+# Opt-in: on the first trigger run in a triggerer process, gc.freeze() what is alive then (Airflow
+# itself, mostly), so the collector's full passes no longer walk it and stop the loop for 100+ ms.
+CONFIG_TRIGGERER_GC_FREEZE: Final = "triggerer_gc_freeze"
+
 # --- Waiting -----------------------------------------------------------------------------------
 # The vendor polls every 10 s; a short track usually finishes within 30 s.
 DEFAULT_POLL_INTERVAL_S: Final = 10.0

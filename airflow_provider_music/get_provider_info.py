@@ -6,6 +6,8 @@ from typing import Any
 
 from airflow_provider_music import __version__
 from airflow_provider_music.defaults import (
+    CONFIG_SECTION,
+    CONFIG_TRIGGERER_GC_FREEZE,
     CONN_TYPE,
     CONNECTION_HIDDEN_FIELDS,
     CONNECTION_PLACEHOLDERS,
@@ -61,4 +63,23 @@ def get_provider_info() -> dict[str, Any]:
                 },
             }
         ],
+        "config": {
+            CONFIG_SECTION: {
+                "description": "Options of the AI/ML API music provider.",
+                "options": {
+                    CONFIG_TRIGGERER_GC_FREEZE: {
+                        "description": "Call gc.freeze() once in a triggerer process, on the first "
+                        "MusicGenerationTrigger run: the garbage collector's full passes then skip what "
+                        "exists at that moment (mostly Airflow itself), which keeps the event loop free of "
+                        "100+ ms stalls with many triggers. It acts on the whole triggerer process, and "
+                        "objects alive then that later die in a reference cycle are never reclaimed, "
+                        "so it is off unless you turn it on.",
+                        "version_added": "0.2.0",
+                        "type": "boolean",
+                        "example": "True",
+                        "default": "False",
+                    }
+                },
+            }
+        },
     }

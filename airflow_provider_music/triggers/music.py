@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import random
 import time
 from collections.abc import AsyncIterator
@@ -13,12 +14,38 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 from airflow_provider_music import _wire
 from airflow_provider_music._waiting import EVENT_ERROR, EVENT_FAILED, EVENT_SUCCESS, EVENT_TIMEOUT
 from airflow_provider_music.defaults import (
+    CONFIG_SECTION,
+    CONFIG_TRIGGERER_GC_FREEZE,
     DEFAULT_CONN_ID,
     DEFAULT_MAX_CONSECUTIVE_POLL_FAILURES,
     DEFAULT_POLL_INTERVAL_S,
 )
 from airflow_provider_music.exceptions import AirflowFailException, MusicProviderError, MusicTransientError
 from airflow_provider_music.hooks.music import MusicGenerationHook
+
+_heap_checked = False
+
+
+def freeze_heap_once() -> bool:
+    """
+    With ``[aimlapi] triggerer_gc_freeze = True``: ``gc.freeze()`` once per process, on the first run.
+
+    A full collection walks every object of the triggerer (~170k here: Airflow itself), stopping
+    every trigger for 100+ ms on a small machine; frozen objects are never walked again. Objects
+    that exist at that moment and later die in a reference cycle are not reclaimed: a one-time,
+    bounded cost, and why it is opt-in (it acts on the whole process, not on this provider alone).
+    Returns whether it froze.
+    """
+    global _heap_checked
+    if _heap_checked:
+        return False
+    _heap_checked = True
+    from airflow.configuration import conf
+
+    if not conf.getboolean(CONFIG_SECTION, CONFIG_TRIGGERER_GC_FREEZE, fallback=False):
+        return False
+    gc.freeze()
+    return True
 
 
 class MusicGenerationTrigger(BaseTrigger):
@@ -79,6 +106,8 @@ class MusicGenerationTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         # One hook, so one HTTP client and one connection lookup, for the whole run; no inner
         # retries: this loop spaces transient failures by at least a poll interval itself.
+        if freeze_heap_once():
+            self.log.info("Froze the heap for the garbage collector ([aimlapi] triggerer_gc_freeze)")
         hook = MusicGenerationHook(self.conn_id, max_attempts=1)
         failures = 0
         # Spread the first polls: after a triggerer restart a thousand triggers start in the same

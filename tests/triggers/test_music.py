@@ -139,3 +139,51 @@ def test_run_never_blocks_the_event_loop(emulator: Emulator, caplog: pytest.LogC
     assert events[0].payload["status"] == "success"
     slow = [r.getMessage() for r in caplog.records if r.name == "asyncio" and "took" in r.getMessage()]
     assert slow == []
+
+
+_FREEZE_CHILD = """
+import asyncio, gc, sys, time
+from airflow_provider_music.triggers.music import MusicGenerationTrigger
+async def main():
+    for _ in range(2):
+        trigger = MusicGenerationTrigger(sys.argv[1], deadline=time.time() + 20, poll_interval=0.1)
+        async for event in trigger.run():
+            assert event.payload["status"] == "success", event.payload
+            break
+asyncio.run(main())
+print("FROZEN", gc.get_freeze_count())
+"""
+
+
+@pytest.mark.parametrize(("setting", "frozen"), [(None, False), ("True", True), ("False", False)])
+def test_gc_freeze_is_opt_in_through_airflow_config(
+    emulator: Emulator, setting: str | None, frozen: bool
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    gen_id = MusicGenerationHook().submit_generation("p")
+    env = dict(os.environ)
+    env.pop("AIRFLOW__AIMLAPI__TRIGGERER_GC_FREEZE", None)
+    if setting is not None:
+        env["AIRFLOW__AIMLAPI__TRIGGERER_GC_FREEZE"] = setting
+    out = subprocess.run(
+        [sys.executable, "-c", _FREEZE_CHILD, gen_id], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    count = int(out.stdout.split("FROZEN")[-1])
+    assert (count > 10_000) is frozen, count
+
+
+def test_gc_freeze_option_is_registered_with_airflow() -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "airflow", "config", "get-value", "aimlapi", "triggerer_gc_freeze"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert out.returncode == 0 and out.stdout.strip().splitlines()[-1] == "False", out.stderr[-2000:]
