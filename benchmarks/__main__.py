@@ -1,7 +1,8 @@
 """Run every benchmark and print a summary: ``python -m benchmarks [--quick] [--only NAME ...]``.
 
-Full run: about 6 minutes on 2 cores. ``--quick`` is a smoke run (about 70 s) whose figures
-are not meant to be compared with the targets. Raw figures land in ``benchmarks/results/*.json``.
+Full run: about 9 minutes on 2 cores (the triggerer's six 65-s phases take 7). ``--quick`` is a smoke run
+(about 90 s) whose figures are not meant to be compared with the targets. Raw figures land in
+``benchmarks/results/*.json``.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def main() -> None:
     header("machine")
     line(
         f"  nproc {info.get('nproc')}; CPU {info.get('cpu_model')}; Python {info.get('python')}; "
-        f"Airflow {info.get('airflow')}; httpx {info.get('httpx')}; kernel {info.get('kernel')}; "
+        f"Airflow {info.get('airflow')}; aiohttp {info.get('aiohttp')}; kernel {info.get('kernel')}; "
         f"provider at commit {info.get('commit')}; "
         f"load average at start {info.get('loadavg')}"
     )
@@ -94,20 +95,9 @@ def main() -> None:
             )
         )
     if "triggerer" in results and "error" not in results["triggerer"]:
-        t = results["triggerer"]["summary"]
-        rows.append(
-            (
-                "Triggerer: longest stall < 50 ms",
-                f"{t['ours_max_stall_ms_worst']} ms (without GC {t['ours_max_stall_excl_gc_ms']})",
-                t["pass_stall"],
-            )
-        )
-        rows.append(("Triggerer: CPU/poll <= 0.5 x HttpSensorTrigger", f"{t['cpu_ratio']}", t["pass_cpu"]))
-        rows.append(
-            ("Triggerer: RSS per trigger <= 64 KB", f"{t['ours_rss_peak_per_trigger_kb']} KB", t["pass_rss"])
-        )
+        rows += triggerer_rows(results["triggerer"]["summary"])
     for name, value, ok in rows:
-        line(f"  {name:48s} {value:38s} {verdict(ok)}")
+        line(f"  {name:52s} {value:38s} {verdict(ok)}")
     line(
         f"\n  total {time.monotonic() - started:.0f} s"
         + ("  (quick mode: figures not comparable)" if args.quick else "")
@@ -116,6 +106,27 @@ def main() -> None:
     print(
         json.dumps({"passed": sum(1 for r in rows if r[2]), "failed": sum(1 for r in rows if r[2] is False)})
     )
+
+
+def _stall(t: dict[str, Any], prefix: str) -> str:
+    if f"{prefix}_max_stall_ms_worst" not in t:
+        return "not measured"
+    return f"{t[f'{prefix}_max_stall_ms_worst']} ms (without GC {t[f'{prefix}_max_stall_excl_gc_ms_worst']})"
+
+
+def triggerer_rows(t: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
+    """The triggerer's summary rows: the stall target as shipped and with the opt-in, labelled apart."""
+    rss = t.get("ours_rss_peak_per_trigger_kb", t.get("ours_gc_freeze_rss_peak_per_trigger_kb"))
+    return [
+        ("Triggerer: longest stall < 50 ms (default config)", _stall(t, "ours"), t.get("pass_stall")),
+        (
+            "Triggerer: longest stall < 50 ms (gc-freeze opt-in)",
+            _stall(t, "ours_gc_freeze"),
+            t.get("pass_stall_gc_freeze"),
+        ),
+        ("Triggerer: CPU/poll <= 0.5 x HttpSensorTrigger", f"{t['cpu_ratio']}", t["pass_cpu"]),
+        ("Triggerer: RSS per trigger <= 64 KB", f"{rss} KB", t["pass_rss"]),
+    ]
 
 
 if __name__ == "__main__":

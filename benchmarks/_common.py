@@ -203,12 +203,12 @@ def machine_info() -> dict[str, Any]:
         info["commit"] = rev.stdout.strip() + (" (package modified)" if dirty.stdout.strip() else "")
     with contextlib.suppress(Exception):
         out = subprocess.run(
-            [PYTHON, "-c", "import airflow, httpx, sys; print(airflow.__version__, httpx.__version__)"],
+            [PYTHON, "-c", "import airflow, aiohttp, sys; print(airflow.__version__, aiohttp.__version__)"],
             capture_output=True,
             text=True,
             timeout=120,
         ).stdout.split()
-        info["airflow"], info["httpx"] = out[0], out[1]
+        info["airflow"], info["aiohttp"] = out[0], out[1]
     return info
 
 

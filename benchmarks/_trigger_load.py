@@ -6,8 +6,12 @@ Protocol (the original stdout is kept for it; fd 1, where Airflow's structlog pr
   child:  STARTED <t>          every trigger task is created (their starts spread over --stagger s)
   child:  RESULT <json>        after --duration s: watchdog lateness, GC pauses, events seen
 
-The triggers' own code runs unmodified (unless --variant names a prototype). A trigger run is what
-Airflow's TriggerRunner does with it: iterate ``run()`` to the first event, then close the generator.
+The triggers' own code runs unmodified. A trigger run is what Airflow's TriggerRunner does with it:
+iterate ``run()`` to the first event, then close the generator. The heap is frozen for the garbage
+collector either by the provider itself (``[aimlapi] triggerer_gc_freeze``, set by the parent in this
+process's environment: the first ``MusicGenerationTrigger.run()``, here the warm-up, does it) or, for
+the peer, by ``--gc-freeze`` (``gc.freeze()`` here after the warm-up); READY reports which objects
+ended up frozen.
 """
 
 from __future__ import annotations
@@ -33,14 +37,13 @@ def _say(text: str) -> None:
 def _parse() -> argparse.Namespace:
     p = argparse.ArgumentParser()
     p.add_argument("--kind", choices=("music", "http"), required=True)
-    p.add_argument(
-        "--variant", choices=("as-is", "aiohttp", "aiohttp+cache", "first-poll-jitter"), default="as-is"
-    )
     p.add_argument("--n", type=int, default=1000)
     p.add_argument("--duration", type=float, default=65.0)
     p.add_argument("--poll-interval", type=float, default=5.0)
     p.add_argument("--stagger", type=float, default=5.0, help="spread trigger starts over this many seconds")
-    p.add_argument("--gc-freeze", action="store_true", help="gc.freeze() after the warm-up")
+    p.add_argument(
+        "--gc-freeze", action="store_true", help="gc.freeze() here after the warm-up (the peer's treatment)"
+    )
     p.add_argument("--warm-id", required=True, help="a completed generation, for the warm-up run")
     return p.parse_args()
 
@@ -72,33 +75,6 @@ def _http_trigger(gid: str, poll: float) -> Any:
     )
 
 
-def _first_poll_jitter() -> None:
-    """PROTOTYPE (not shipped): a trigger run's first sleep is a random 50-100% of the poll interval.
-
-    Triggers started together (a triggerer restart, a mass deferral) otherwise all poll at the same
-    instant, one interval later. Later polls keep the spread (each sleeps a full interval after its
-    own poll). Polls stay within ceil(d / p) + 1. Done here by giving the trigger module an asyncio
-    whose sleep() shortens the first call of each task.
-    """
-    import types
-
-    from airflow_provider_music.triggers import music
-
-    seen: set[int] = set()
-    rng = random.Random(11)
-
-    async def sleep(delay: float, result: Any = None) -> Any:
-        task = asyncio.current_task()
-        if task is not None and id(task) not in seen:
-            seen.add(id(task))
-            delay *= rng.uniform(0.5, 1.0)
-        return await asyncio.sleep(delay, result)
-
-    shim = types.SimpleNamespace(**{k: getattr(asyncio, k) for k in dir(asyncio) if not k.startswith("__")})
-    shim.sleep = sleep
-    music.asyncio = shim  # type: ignore[attr-defined]
-
-
 class _GcClock:
     """Time spent in the cyclic garbage collector, by generation (stalls are often just this)."""
 
@@ -117,20 +93,17 @@ class _GcClock:
 
 
 async def _main(args: argparse.Namespace) -> dict[str, Any]:
-    if args.variant.startswith("aiohttp"):
-        from benchmarks import _prototype_aiohttp
-
-        _prototype_aiohttp.install(cache_settings=args.variant.endswith("+cache"))
-    if args.variant == "first-poll-jitter":
-        _first_poll_jitter()
     make = _music_trigger if args.kind == "music" else _http_trigger
-    # Warm-up: imports, the connection lookup path, the shared SSL context; not counted.
+    # Warm-up: imports, the connection lookup path, the shared SSL context; not counted. With
+    # [aimlapi] triggerer_gc_freeze in the environment, ours freezes the heap in this first run().
     warm = await asyncio.wait_for(_first_event(make(args.warm_id, 0.01)), 60)
     gc.collect()
     if args.gc_freeze:
         gc.freeze()
-    objects_ready = len(gc.get_objects())
-    _say("READY " + json.dumps({"event": str(warm.payload)[:80], "gc_objects": objects_ready}))
+    objects_ready = len(gc.get_objects())  # what the collector still walks (frozen objects are not)
+    frozen = gc.get_freeze_count()
+    ready = {"event": str(warm.payload)[:80], "gc_objects": objects_ready, "gc_frozen": frozen}
+    _say("READY " + json.dumps(ready))
     go = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
     source = go.split(None, 1)[1].strip() if " " in go.strip() else "-"
     if source != "-":
@@ -196,8 +169,9 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
 
     return {
         "kind": args.kind,
-        "variant": args.variant,
-        "gc_freeze": args.gc_freeze,
+        "gc_freeze_in_child": args.gc_freeze,
+        "gc_frozen_objects": frozen,
+        "aiohttp": getattr(sys.modules.get("aiohttp"), "__version__", None),
         "n": args.n,
         "alive_at_end": alive,
         "events": events,

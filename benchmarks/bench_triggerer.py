@@ -3,10 +3,14 @@
 Each phase is a fresh child interpreter (benchmarks/_trigger_load.py) running N triggers on one asyncio
 loop with Airflow's block watchdog; the emulator runs in its own process. This (parent) process reads
 the child's CPU time and RSS with psutil and the emulator's request counters, so nothing measuring
-runs inside the measured loop except the watchdog itself. Phases alternate (ours, peer, ours, peer, ...)
-so the ratio is taken side by side under the same machine noise.
+runs inside the measured loop except the watchdog itself. Each rep runs three phases back to back:
+ours as shipped (default config), the peer, and ours with the opt-in ``[aimlapi] triggerer_gc_freeze =
+True`` (the provider then calls ``gc.freeze()`` once, in the first trigger run); so the CPU ratio is
+taken side by side under the same machine noise, and the stall with and without the opt-in too.
 
     python -m benchmarks.bench_triggerer [--quick] [--n 1000] [--duration 65] [--reps 2]
+    python -m benchmarks.bench_triggerer --gc-freeze   # ours with the opt-in vs the peer after gc.freeze()
+    python -m benchmarks.bench_triggerer --burst-only  # ours, all triggers started at the same instant
 """
 
 from __future__ import annotations
@@ -55,6 +59,13 @@ asyncio.run(main(float(sys.argv[1])))
 """
 TARGET_CPU_RATIO = 0.5
 TARGET_RSS_KB = 64.0
+# The provider's opt-in (airflow_provider_music.defaults: CONFIG_SECTION, CONFIG_TRIGGERER_GC_FREEZE),
+# as Airflow reads it from the environment. Not imported: this process never imports the provider.
+GC_FREEZE_ENV = "AIRFLOW__AIMLAPI__TRIGGERER_GC_FREEZE"
+GC_FREEZE_BY = {
+    "music": "provider: [aimlapi] triggerer_gc_freeze = True (gc.freeze() in the first trigger run)",
+    "http": "benchmark: gc.freeze() in the child after its warm-up",
+}
 
 
 class _Api:
@@ -62,7 +73,7 @@ class _Api:
 
     def __init__(self, base_url: str) -> None:
         parts = urlsplit(base_url)
-        self.conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+        self.conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=60)
         self.headers = {"Authorization": f"Bearer {EMULATOR_KEY}", "Content-Type": "application/json"}
 
     def post(self, path: str, body: Any) -> Any:
@@ -75,7 +86,7 @@ class _Api:
 
     def create(self, length_ms: int = 10_000) -> str:
         body = {"model": "elevenlabs/eleven_music", "prompt": "bench", "music_length_ms": length_ms}
-        return self.post("/v2/generate/audio", body)["id"]
+        return str(self.post("/v2/generate/audio", body)["id"])
 
     def config(self, **changes: Any) -> Any:
         return self.post("/_emulator/config", changes)
@@ -86,7 +97,7 @@ class _Api:
 
 def _cpu(proc: psutil.Process) -> float:
     t = proc.cpu_times()
-    return t.user + t.system
+    return float(t.user + t.system)
 
 
 def _tcp_established(proc: psutil.Process, port: int) -> int:
@@ -108,13 +119,18 @@ def run_phase(
     duration: float,
     poll: float,
     stagger: float,
-    variant: str = "as-is",
     gc_freeze: bool = False,
 ) -> dict[str, Any]:
+    """One phase in a fresh child. ``gc_freeze``: ours through the provider's opt-in (the child does
+    not freeze anything itself), the peer through ``gc.freeze()`` in the child after its warm-up."""
     api = _Api(emu.base_url)
     emu.reset()
     api.config(generation_seconds=0.0, queued_seconds=0.0)
     warm_id = api.create()
+    child_env = dict(env)
+    child_env.pop(GC_FREEZE_ENV, None)  # ours as shipped: the option unset
+    if gc_freeze and kind == "music":
+        child_env[GC_FREEZE_ENV] = "True"
     workdir = Path(tempfile.mkdtemp(prefix="music-bench-trig-"))
     errlog = (workdir / "child.err").open("wb")
     child = subprocess.Popen(
@@ -134,11 +150,9 @@ def run_phase(
             str(stagger),
             "--warm-id",
             warm_id,
-            "--variant",
-            variant,
-            *(["--gc-freeze"] if gc_freeze else []),
+            *(["--gc-freeze"] if gc_freeze and kind == "http" else []),
         ],
-        env=env,
+        env=child_env,
         cwd=REPO,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -146,13 +160,17 @@ def run_phase(
         text=True,
     )
     try:
-        return _drive(emu, api, child, kind, n, duration, poll, workdir)
+        result = _drive(emu, api, child, kind, n, duration, poll, workdir, expect_frozen=gc_freeze)
     finally:
         api.close()
         if child.poll() is None:
             child.kill()
             child.wait(10)
         errlog.close()
+    result["config"] = "gc-freeze" if gc_freeze else "default"
+    result["gc_freeze_by"] = GC_FREEZE_BY[kind] if gc_freeze else None
+    result["stagger_s"] = stagger
+    return result
 
 
 def _drive(
@@ -164,11 +182,16 @@ def _drive(
     duration: float,
     poll: float,
     workdir: Path,
+    expect_frozen: bool,
 ) -> dict[str, Any]:
     assert child.stdout is not None and child.stdin is not None
     ready = child.stdout.readline()
     if not ready.startswith("READY"):
         raise RuntimeError(f"child failed: {ready!r} {(workdir / 'child.err').read_text()[-3000:]}")
+    if (json.loads(ready.split(None, 1)[1])["gc_frozen"] > 0) != expect_frozen:
+        raise RuntimeError(
+            f"the heap is {'not ' if expect_frozen else ''}frozen after the warm-up: {ready!r}"
+        )
     proc = psutil.Process(child.pid)
     rss_ready = proc.memory_info().rss
 
@@ -232,7 +255,7 @@ def _drive(
     child.wait(60)
     if not out.startswith("RESULT"):
         raise RuntimeError(f"child failed: {out!r} {(workdir / 'child.err').read_text()[-3000:]}")
-    result = json.loads(out.split(None, 1)[1])
+    result: dict[str, Any] = json.loads(out.split(None, 1)[1])
     try:
         result.update(json.loads(probe.communicate(timeout=30)[0]))
     except (subprocess.TimeoutExpired, ValueError):
@@ -241,10 +264,10 @@ def _drive(
 
     polls = gets_end - gets_before
     windows = []
-    for a, b in itertools.pairwise(samples):
-        dp = b["gets"] - a["gets"]
-        if dp > 0 and a["t"] >= poll:  # skip the first interval (start-up: connection lookups, clients)
-            windows.append((b["cpu"] - a["cpu"]) / dp * 1e6)
+    for prev, cur in itertools.pairwise(samples):
+        dp = cur["gets"] - prev["gets"]
+        if dp > 0 and prev["t"] >= poll:  # skip the first interval (start-up: connection lookups, clients)
+            windows.append((cur["cpu"] - prev["cpu"]) / dp * 1e6)
     result.update(
         {
             "polls": polls,
@@ -266,17 +289,16 @@ def _drive(
 
 
 LABELS = {
-    ("music", "as-is"): "ours (MusicGenerationTrigger)",
-    ("music", "aiohttp"): "ours, aiohttp prototype",
-    ("music", "aiohttp+cache"): "ours, aiohttp+settings cache",
-    ("music", "first-poll-jitter"): "ours, first-poll jitter",
-    ("http", "as-is"): "peer (HttpSensorTrigger)",
+    ("music", "default"): "ours (as shipped)",
+    ("music", "gc-freeze"): "ours, triggerer_gc_freeze=True",
+    ("http", "default"): "peer (HttpSensorTrigger)",
+    ("http", "gc-freeze"): "peer, gc.freeze() in child",
 }
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="100 triggers, 20 s, one phase each")
+    p.add_argument("--quick", action="store_true", help="100 triggers, 20 s, one phase of each kind")
     p.add_argument("--n", type=int, default=None)
     p.add_argument("--duration", type=float, default=None)
     p.add_argument("--reps", type=int, default=None)
@@ -286,20 +308,35 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument(
         "--burst-only",
         action="store_true",
-        help="only the all-at-once start: ours as-is and with the first-poll-jitter prototype, alternating",
+        help="only ours (as shipped), all triggers started at the same instant (a triggerer restart)",
     )
-    p.add_argument("--prototype", action="store_true", help="also run ours through the aiohttp prototype")
-    p.add_argument("--gc-freeze", action="store_true", help="gc.freeze() in every child after warm-up")
+    p.add_argument(
+        "--gc-freeze",
+        action="store_true",
+        help="every phase with the heap frozen: ours through [aimlapi] triggerer_gc_freeze = True, the peer "
+        "by gc.freeze() in its child after the warm-up (the default run already has ours with the opt-in)",
+    )
     args = p.parse_args(argv)
     n = args.n or (100 if args.quick else 1000)
     duration = args.duration or (20.0 if args.quick else 65.0)
     reps = args.reps or (1 if args.quick else 2)
     poll = args.poll_interval
     stagger = poll if args.stagger is None else args.stagger
+    suffix = ("_gc_freeze" if args.gc_freeze else "") + ("_quick" if args.quick else "")
 
+    if args.gc_freeze:
+        kinds = [("music", True), ("http", True)]
+        shape = "ours with triggerer_gc_freeze=True vs the peer after gc.freeze()"
+    else:
+        kinds = [("music", False), ("http", False), ("music", True)]
+        shape = "ours as shipped, the peer, ours with triggerer_gc_freeze=True"
     header(
-        f"1. Triggerer scale: {n} triggers in one asyncio loop, poll every {poll:g} s, {duration:g} s per "
-        f"phase, {reps} rep(s) alternating{', gc.freeze()' if args.gc_freeze else ''}"
+        f"1. Triggerer scale: {n} triggers in one asyncio loop, poll every {poll:g} s, "
+        + (
+            f"all started at once, {min(duration, 35.0):g} s per phase, {reps} rep(s)"
+            if args.burst_only
+            else f"{duration:g} s per phase, {reps} rep(s) of: {shape}"
+        )
     )
     phases: list[dict[str, Any]] = []
     burst = None
@@ -314,174 +351,228 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             {"conn_type": "http", "host": emu.base_url, "extra": {"Authorization": f"Bearer {EMULATOR_KEY}"}}
         )
         if args.burst_only:
-            return _burst_only(emu, env, n, min(duration, 35.0), poll, reps, args.gc_freeze)
-        protos = [("music", "aiohttp"), ("music", "aiohttp+cache")] if args.prototype else []
-        kinds = [("music", "as-is"), *protos, ("http", "as-is")]
+            return _burst_only(emu, env, n, min(duration, 35.0), poll, reps, args.gc_freeze, suffix)
         for _ in range(reps):
-            for kind, variant in kinds:
-                r = run_phase(emu, env, kind, n, duration, poll, stagger, variant, args.gc_freeze)
-                r["stagger_s"] = stagger
+            for kind, freeze in kinds:
+                r = run_phase(emu, env, kind, n, duration, poll, stagger, freeze)
                 phases.append(r)
                 _print_phase(r)
         if args.burst:
-            burst = run_phase(emu, env, "music", n, min(duration, 35.0), poll, 0.0, "as-is", args.gc_freeze)
-            burst["stagger_s"] = 0.0
+            burst = run_phase(emu, env, "music", n, min(duration, 35.0), poll, 0.0, args.gc_freeze)
             _print_phase(burst, label="ours, all started at once")
 
-    def of(kind: str, variant: str) -> list[dict[str, Any]]:
-        return [r for r in phases if r["kind"] == kind and r["variant"] == variant]
+    summary = summarize(phases, n=n, duration=duration, poll=poll, reps=reps, gc_freeze=args.gc_freeze)
+    summary["burst"] = burst
+    report(summary)
+    data = {"summary": summary, "phases": phases}
+    save_results("triggerer" + suffix, data)
+    return data
 
-    ours, peer = of("music", "as-is"), of("http", "as-is")
-    proto, proto_cache = of("music", "aiohttp"), of("music", "aiohttp+cache")
 
-    def ratios(a: list[dict[str, Any]]) -> list[float]:
-        return [
-            round(ratio(x["cpu_per_poll_us"], y["cpu_per_poll_us"]), 3) for x, y in zip(a, peer, strict=False)
-        ]
+def _of(phases: list[dict[str, Any]], kind: str, config: str | None = None) -> list[dict[str, Any]]:
+    return [r for r in phases if r["kind"] == kind and (config is None or r["config"] == config)]
 
-    summary: dict[str, Any] = {
+
+def _group(prefix: str, rs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The figures of one kind of phase, under ``prefix_``; nothing if it was not run."""
+    if not rs:
+        return {}
+    figures = {
+        "phases": len(rs),
+        "gc_freeze_by": rs[0]["gc_freeze_by"],
+        "max_stall_ms_worst": max(r["max_stall_ms"] for r in rs),
+        "max_stall_ms": median([r["max_stall_ms"] for r in rs]),
+        "max_stall_excl_gc_ms_worst": max(r["max_stall_excl_gc_ms"] for r in rs),
+        "max_stall_excl_gc_ms": median([r["max_stall_excl_gc_ms"] for r in rs]),
+        "p99_stall_ms": median([r["p99_stall_ms"] for r in rs]),
+        "stalls_over_50ms": [r["stalls_over_50ms"] for r in rs],
+        "stalls_excl_gc_over_50ms": [r["stalls_excl_gc_over_50ms"] for r in rs],
+        "gc_collections": [r["gc_collections"] for r in rs],
+        "gc_max_pause_ms": [r["gc_max_pause_ms"] for r in rs],
+        "gc_gen2_max_pause_ms": median([r["gc_max_pause_ms"][2] for r in rs]),
+        "gc_total_s": [r["gc_total_s"] for r in rs],
+        "gc_objects_ready": median([r["gc_objects_ready"] for r in rs]),
+        "gc_frozen_objects": median([r["gc_frozen_objects"] for r in rs]),
+        "gc_objects_per_trigger": median([r["gc_objects_per_trigger"] for r in rs]),
+        "probe_max_stall_ms": [r["probe_max_stall_ms"] for r in rs],
+        "probe_stalls_over_50ms": [r["probe_stalls_over_50ms"] for r in rs],
+        "cpu_per_poll_us": median([r["cpu_per_poll_us"] for r in rs]),
+        "cpu_per_poll_us_per_phase": [r["cpu_per_poll_us"] for r in rs],
+        "polls_per_s": median([r["polls_per_s"] for r in rs]),
+        "rss_per_trigger_kb": round(median([r["rss_per_trigger_kb"] for r in rs]), 1),
+        "rss_peak_per_trigger_kb": round(median([r["rss_peak_per_trigger_kb"] for r in rs]), 1),
+        "tcp_established_mid_run": [r["tcp_established_mid_run"] for r in rs],
+        "emulator_cpu_util": [r["emulator_cpu_util"] for r in rs],
+        "events": [r["events"] for r in rs],
+        "errors": sum(r["errors"] for r in rs),
+    }
+    return {f"{prefix}_{k}": v for k, v in figures.items()}
+
+
+def summarize(
+    phases: list[dict[str, Any]], *, n: int, duration: float, poll: float, reps: int, gc_freeze: bool
+) -> dict[str, Any]:
+    """Medians per kind of phase and the verdicts. ``ours_*``: as shipped (default config);
+    ``ours_gc_freeze_*``: with ``[aimlapi] triggerer_gc_freeze = True``; ``peer_*``: the peer (after
+    ``gc.freeze()`` in its child when ``gc_freeze``). The CPU ratio pairs ours (default config, or the
+    opt-in when ``gc_freeze``) with the peer phase of the same rep."""
+    ours, ours_gc, peer = (
+        _of(phases, "music", "default"),
+        _of(phases, "music", "gc-freeze"),
+        _of(phases, "http"),
+    )
+    base = ours_gc if gc_freeze else ours
+    pairs = [
+        round(ratio(x["cpu_per_poll_us"], y["cpu_per_poll_us"]), 3) for x, y in zip(base, peer, strict=False)
+    ]
+    opt_in_pairs = [
+        round(ratio(x["cpu_per_poll_us"], y["cpu_per_poll_us"]), 3)
+        for x, y in zip(ours_gc, peer, strict=False)
+    ]
+    s: dict[str, Any] = {
         "n": n,
         "duration_s": duration,
         "poll_interval_s": poll,
         "reps": reps,
-        "gc_freeze": args.gc_freeze,
-        "ours_max_stall_ms_worst": max(r["max_stall_ms"] for r in ours),
-        "ours_max_stall_ms": median([r["max_stall_ms"] for r in ours]),
-        "ours_max_stall_excl_gc_ms": median([r["max_stall_excl_gc_ms"] for r in ours]),
-        "ours_gc_gen2_max_pause_ms": median([r["gc_max_pause_ms"][2] for r in ours]),
-        "peer_max_stall_ms": median([r["max_stall_ms"] for r in peer]),
-        "peer_max_stall_excl_gc_ms": median([r["max_stall_excl_gc_ms"] for r in peer]),
-        "ours_stalls_over_50ms": [r["stalls_over_50ms"] for r in ours],
-        "ours_stalls_excl_gc_over_50ms": [r["stalls_excl_gc_over_50ms"] for r in ours],
+        "gc_freeze": gc_freeze,
+        "gc_freeze_ours_by": GC_FREEZE_BY["music"],
+        "gc_freeze_peer_by": GC_FREEZE_BY["http"] if gc_freeze else None,
+        "cpu_ratio_of": (
+            "ours with triggerer_gc_freeze=True / peer after gc.freeze()"
+            if gc_freeze
+            else "ours as shipped (default config) / peer"
+        ),
+        **_group("ours", ours),
+        **_group("ours_gc_freeze", ours_gc),
+        **_group("peer", peer),
         "probe_max_stall_ms": [r["probe_max_stall_ms"] for r in phases],
         "probe_stalls_over_50ms": [r["probe_stalls_over_50ms"] for r in phases],
-        "ours_cpu_per_poll_us": median([r["cpu_per_poll_us"] for r in ours]),
-        "peer_cpu_per_poll_us": median([r["cpu_per_poll_us"] for r in peer]),
-        "cpu_ratio_per_pair": ratios(ours),
-        "cpu_ratio": round(median(ratios(ours)), 3),
-        "ours_rss_per_trigger_kb": round(median([r["rss_per_trigger_kb"] for r in ours]), 1),
-        "ours_rss_peak_per_trigger_kb": round(median([r["rss_peak_per_trigger_kb"] for r in ours]), 1),
-        "peer_rss_per_trigger_kb": median([r["rss_per_trigger_kb"] for r in peer]),
-        "ours_gc_objects_per_trigger": median([r["gc_objects_per_trigger"] for r in ours]),
-        "emulator_cpu_util_max": max(r["emulator_cpu_util"] for r in phases),
-        "burst": burst,
+        "cpu_ratio_per_pair": pairs,
+        "cpu_ratio": round(median(pairs), 3) if pairs else None,
+        "ours_gc_freeze_cpu_ratio_per_pair": opt_in_pairs,
+        "emulator_cpu_util_max": max((r["emulator_cpu_util"] for r in phases), default=None),
     }
-    if proto:
-        summary.update(
-            {
-                "proto_cpu_per_poll_us": median([r["cpu_per_poll_us"] for r in proto]),
-                "proto_cpu_ratio_per_pair": ratios(proto),
-                "proto_cpu_ratio": round(median(ratios(proto)), 3),
-                "proto_max_stall_ms": median([r["max_stall_ms"] for r in proto]),
-                "proto_max_stall_excl_gc_ms": median([r["max_stall_excl_gc_ms"] for r in proto]),
-                "proto_rss_peak_per_trigger_kb": median([r["rss_peak_per_trigger_kb"] for r in proto]),
-                "proto_cache_cpu_per_poll_us": median([r["cpu_per_poll_us"] for r in proto_cache]),
-                "proto_cache_cpu_ratio_per_pair": ratios(proto_cache),
-                "proto_cache_cpu_ratio": round(median(ratios(proto_cache)), 3),
-                "proto_cache_max_stall_ms": median([r["max_stall_ms"] for r in proto_cache]),
-                "proto_cache_max_stall_excl_gc_ms": median([r["max_stall_excl_gc_ms"] for r in proto_cache]),
-                "proto_cache_rss_peak_per_trigger_kb": median(
-                    [r["rss_peak_per_trigger_kb"] for r in proto_cache]
-                ),
-            }
-        )
-    summary["pass_stall"] = summary["ours_max_stall_ms_worst"] < TARGET_STALL_MS
-    summary["pass_cpu"] = summary["cpu_ratio"] <= TARGET_CPU_RATIO
-    summary["pass_rss"] = summary["ours_rss_peak_per_trigger_kb"] <= TARGET_RSS_KB
-    s = summary
+    rss = s.get("ours_rss_peak_per_trigger_kb", s.get("ours_gc_freeze_rss_peak_per_trigger_kb"))
+    s["rss_of"] = "ours as shipped" if ours else "ours with triggerer_gc_freeze=True"
+    s["pass_stall"] = s["ours_max_stall_ms_worst"] < TARGET_STALL_MS if ours else None
+    s["pass_stall_gc_freeze"] = s["ours_gc_freeze_max_stall_ms_worst"] < TARGET_STALL_MS if ours_gc else None
+    s["pass_cpu"] = s["cpu_ratio"] <= TARGET_CPU_RATIO if pairs else None
+    s["pass_rss"] = rss <= TARGET_RSS_KB if rss is not None else None
+    return s
+
+
+def _stall_text(s: dict[str, Any], p: str) -> str:
+    def g(key: str) -> Any:
+        return s[f"{p}_{key}"]
+
+    return (
+        f"{g('max_stall_ms_worst'):.1f} ms worst of {g('phases')} phases (median {g('max_stall_ms'):.1f}); "
+        f"without the GC time in it {g('max_stall_excl_gc_ms_worst'):.1f} worst (median "
+        f"{g('max_stall_excl_gc_ms'):.1f}); > 50 ms per phase {g('stalls_over_50ms')} (without GC "
+        f"{g('stalls_excl_gc_over_50ms')}); longest full GC {g('gc_gen2_max_pause_ms'):.0f} ms"
+    )
+
+
+def report(s: dict[str, Any]) -> None:
+    """The verdict lines (default config and the opt-in labelled apart)."""
     line("")
-    line(
-        f"  longest stall, ours: {s['ours_max_stall_ms_worst']:.1f} ms worst of {len(ours)} phases "
-        f"(median {s['ours_max_stall_ms']:.1f}; without the GC time in it "
-        f"{s['ours_max_stall_excl_gc_ms']:.1f}; longest full GC {s['ours_gc_gen2_max_pause_ms']:.0f}); "
-        f"peer {s['peer_max_stall_ms']:.1f} (without GC {s['peer_max_stall_excl_gc_ms']:.1f})"
-        f"  target < {TARGET_STALL_MS:g} ms  {verdict(s['pass_stall'])}"
-    )
-    line(
-        f"  stalls > 50 ms per ours phase: {s['ours_stalls_over_50ms']} (without GC: "
-        f"{s['ours_stalls_excl_gc_over_50ms']}); the bare-loop probe beside each phase: max "
-        f"{s['probe_max_stall_ms']} ms, > 50 ms x{s['probe_stalls_over_50ms']} (machine noise)"
-    )
-    line(
-        f"  CPU per poll: ours {s['ours_cpu_per_poll_us']:.0f} us, HttpSensorTrigger "
-        f"{s['peer_cpu_per_poll_us']:.0f} us; ratio (median of side-by-side pairs "
-        f"{s['cpu_ratio_per_pair']}) {s['cpu_ratio']:.2f}  target <= {TARGET_CPU_RATIO}  "
-        f"{verdict(s['pass_cpu'])}"
-    )
-    line(
-        f"  RSS per trigger: ours {s['ours_rss_per_trigger_kb']:.1f} KB at the end, "
-        f"{s['ours_rss_peak_per_trigger_kb']:.1f} KB at peak (peer {s['peer_rss_per_trigger_kb']:.1f} KB)"
-        f"  target <= {TARGET_RSS_KB:g} KB  {verdict(s['pass_rss'])}"
-    )
-    if proto:
+    if "ours_phases" in s:
         line(
-            f"  aiohttp prototype (not shipped): CPU per poll {s['proto_cpu_per_poll_us']:.0f} us, ratio "
-            f"{s['proto_cpu_ratio']:.2f} {s['proto_cpu_ratio_per_pair']}; stall "
-            f"{s['proto_max_stall_ms']:.1f} ms (without GC {s['proto_max_stall_excl_gc_ms']:.1f}); "
-            f"RSS/trigger peak {s['proto_rss_peak_per_trigger_kb']:.1f} KB"
+            f"  longest stall, ours as shipped (default config): {_stall_text(s, 'ours')}"
+            f"  target < {TARGET_STALL_MS:g} ms  {verdict(s['pass_stall'])}"
         )
+    if "ours_gc_freeze_phases" in s:
         line(
-            f"  aiohttp + settings cache prototype (not shipped): CPU per poll "
-            f"{s['proto_cache_cpu_per_poll_us']:.0f} us, ratio {s['proto_cache_cpu_ratio']:.2f} "
-            f"{s['proto_cache_cpu_ratio_per_pair']}; stall {s['proto_cache_max_stall_ms']:.1f} ms "
-            f"(without GC {s['proto_cache_max_stall_excl_gc_ms']:.1f}); RSS/trigger peak "
-            f"{s['proto_cache_rss_peak_per_trigger_kb']:.1f} KB"
+            f"  longest stall, ours with [aimlapi] triggerer_gc_freeze = True (opt-in): "
+            f"{_stall_text(s, 'ours_gc_freeze')}  target < {TARGET_STALL_MS:g} ms  "
+            f"{verdict(s['pass_stall_gc_freeze'])}"
+        )
+    if "peer_phases" in s:
+        line(
+            f"  longest stall, peer{' after gc.freeze()' if s['gc_freeze'] else ''}: {_stall_text(s, 'peer')}"
         )
     line(
-        f"  emulator, busiest phase: {s['emulator_cpu_util_max'] * 100:.0f}% of one core (not the bottleneck "
-        f"below ~70%)"
+        f"  the bare-loop probe beside each phase: max {s['probe_max_stall_ms']} ms, "
+        f"> 50 ms x{s['probe_stalls_over_50ms']} (machine noise)"
     )
-    data = {"summary": summary, "phases": phases}
-    save_results(
-        "triggerer"
-        + ("_gc_freeze" if args.gc_freeze else "")
-        + ("_prototype" if proto else "")
-        + ("_quick" if args.quick else ""),
-        data,
+    if s["cpu_ratio"] is not None:
+        ours, ours_name, peer_name = (
+            ("ours_gc_freeze", "ours with the opt-in", "the peer after gc.freeze()")
+            if s["gc_freeze"]
+            else ("ours", "ours as shipped", "HttpSensorTrigger")
+        )
+        line(
+            f"  CPU per poll: {ours_name} {s[f'{ours}_cpu_per_poll_us']:.0f} us, {peer_name} "
+            f"{s['peer_cpu_per_poll_us']:.0f} us; ratio (median of side-by-side pairs "
+            f"{s['cpu_ratio_per_pair']}) {s['cpu_ratio']:.2f}  target <= {TARGET_CPU_RATIO}  "
+            f"{verdict(s['pass_cpu'])}"
+        )
+    if "ours_gc_freeze_phases" in s and not s["gc_freeze"]:
+        line(
+            f"  (with the opt-in: CPU per poll {s['ours_gc_freeze_cpu_per_poll_us']:.0f} us, "
+            f"{s['ours_gc_freeze_cpu_ratio_per_pair']} of the same rep's peer)"
+        )
+    rss = "ours" if "ours_phases" in s else "ours_gc_freeze"
+    line(
+        f"  RSS per trigger, {s['rss_of']}: {s[f'{rss}_rss_per_trigger_kb']:.1f} KB at the end, "
+        f"{s[f'{rss}_rss_peak_per_trigger_kb']:.1f} KB at peak"
+        + (
+            f" (with the opt-in {s['ours_gc_freeze_rss_peak_per_trigger_kb']:.1f} KB at peak)"
+            if rss == "ours" and "ours_gc_freeze_phases" in s
+            else ""
+        )
+        + (f"; peer {s['peer_rss_per_trigger_kb']:.1f} KB" if "peer_phases" in s else "")
+        + f"  target <= {TARGET_RSS_KB:g} KB  {verdict(s['pass_rss'])}"
     )
-    return data
+    for p, name in (("ours", "ours"), ("ours_gc_freeze", "ours+opt-in"), ("peer", "peer")):
+        if f"{p}_phases" in s:
+            line(
+                f"  {name}: GC collections gen0/1/2 per phase {s[f'{p}_gc_collections']}, max pauses "
+                f"{s[f'{p}_gc_max_pause_ms']} ms; objects the collector walks after warm-up "
+                f"{s[f'{p}_gc_objects_ready']:.0f} (frozen {s[f'{p}_gc_frozen_objects']:.0f}); "
+                f"TCP conns open mid-run {s[f'{p}_tcp_established_mid_run']}; emulator CPU "
+                f"{s[f'{p}_emulator_cpu_util']}"
+            )
+    if s["emulator_cpu_util_max"] is not None:
+        line(
+            f"  emulator, busiest phase: {s['emulator_cpu_util_max'] * 100:.0f}% of one core (not the "
+            f"bottleneck below ~70%)"
+        )
 
 
 def _burst_only(
-    emu: EmulatorProcess, env: dict[str, str], n: int, duration: float, poll: float, reps: int, freeze: bool
+    emu: EmulatorProcess,
+    env: dict[str, str],
+    n: int,
+    duration: float,
+    poll: float,
+    reps: int,
+    freeze: bool,
+    suffix: str,
 ) -> dict[str, Any]:
-    """All N triggers started at the same instant (a triggerer restart): as-is vs first-poll jitter."""
-    line(f"  all {n} triggers started at once, {duration:g} s per phase")
+    """All N triggers started at the same instant (a triggerer restart): ours, as shipped."""
     phases = []
     for _ in range(reps):
-        for variant in ("as-is", "first-poll-jitter"):
-            r = run_phase(emu, env, "music", n, duration, poll, 0.0, variant, freeze)
-            r["stagger_s"] = 0.0
-            phases.append(r)
-            _print_phase(r, label=f"{LABELS[('music', variant)]}, burst")
-    summary = {
-        variant: {
-            "max_stall_ms": round(median([r["max_stall_ms"] for r in phases if r["variant"] == variant]), 1),
-            "max_stall_excl_gc_ms": round(
-                median([r["max_stall_excl_gc_ms"] for r in phases if r["variant"] == variant]), 1
-            ),
-            "stalls_excl_gc_over_50ms": [
-                r["stalls_excl_gc_over_50ms"] for r in phases if r["variant"] == variant
-            ],
-            "rss_peak_per_trigger_kb": median(
-                [r["rss_peak_per_trigger_kb"] for r in phases if r["variant"] == variant]
-            ),
-        }
-        for variant in ("as-is", "first-poll-jitter")
-    }
-    for variant, fig in summary.items():
-        line(
-            f"  burst, {variant}: longest stall {fig['max_stall_ms']} ms, without GC "
-            f"{fig['max_stall_excl_gc_ms']} ms (> 50 ms without GC per phase: "
-            f"{fig['stalls_excl_gc_over_50ms']}), peak RSS per trigger {fig['rss_peak_per_trigger_kb']} KB"
-        )
+        r = run_phase(emu, env, "music", n, duration, poll, 0.0, freeze)
+        phases.append(r)
+        _print_phase(r, label=f"{LABELS[('music', r['config'])]}, burst")
+    p = "ours_gc_freeze" if freeze else "ours"
+    summary = {"n": n, "duration_s": duration, "poll_interval_s": poll, "reps": reps, **_group(p, phases)}
+    summary["pass_stall"] = summary[f"{p}_max_stall_ms_worst"] < TARGET_STALL_MS
+    line("")
+    line(
+        f"  burst, {LABELS[('music', phases[0]['config'])]}: longest stall {_stall_text(summary, p)}; "
+        f"the bare-loop probe {summary[f'{p}_probe_max_stall_ms']} ms; peak RSS per trigger "
+        f"{summary[f'{p}_rss_peak_per_trigger_kb']} KB; CPU per poll {summary[f'{p}_cpu_per_poll_us']:.0f} us"
+        f"  target < {TARGET_STALL_MS:g} ms  {verdict(summary['pass_stall'])}"
+    )
     data = {"summary": summary, "phases": phases}
-    save_results("triggerer_burst", data)
+    save_results("triggerer_burst" + suffix, data)
     return data
 
 
 def _print_phase(r: dict[str, Any], label: str | None = None) -> None:
-    name = label or LABELS[(r["kind"], r["variant"])]
+    name = label or LABELS[(r["kind"], r["config"])]
     line(
         f"  {name:31s} polls {r['polls']:6d} ({r['polls_per_s']:.0f}/s)  "
         f"CPU/poll {r['cpu_per_poll_us']:.0f} us "
@@ -491,7 +582,8 @@ def _print_phase(r: dict[str, Any], label: str | None = None) -> None:
         f"{r['max_stall_excl_gc_ms']:.1f} x{r['stalls_excl_gc_over_50ms']}; bare-loop probe beside it "
         f"{r['probe_max_stall_ms']} x{r.get('probe_stalls_over_50ms')})  "
         f"GC max pause gen0/1/2 {r['gc_max_pause_ms']} ms "
-        f"x{r['gc_collections']}  RSS/trigger {r['rss_per_trigger_kb']:.1f} KB (peak "
+        f"x{r['gc_collections']} (walks {r['gc_objects_ready']} objects, {r['gc_frozen_objects']} frozen)  "
+        f"RSS/trigger {r['rss_per_trigger_kb']:.1f} KB (peak "
         f"{r['rss_peak_per_trigger_kb']:.1f}), GC objects/trigger {r['gc_objects_per_trigger']:.0f}  "
         f"events {r['events']} errors {r['errors']}  TCP conns open mid-run {r['tcp_established_mid_run']}  "
         f"emulator CPU {r['emulator_cpu_util'] * 100:.0f}%"

@@ -1,5 +1,6 @@
-"""The DAG-parse benchmark runs and prints its figures (quick mode). Timings are not asserted here:
-they belong to BENCHMARKS.md, measured on a quiet machine, not to a shared CI runner."""
+"""The DAG-parse benchmark runs and prints its figures (quick mode), and the triggerer's summary (its
+verdicts and the run_all table rows) is built right. Timings are not asserted here: they belong to
+BENCHMARKS.md, measured on a quiet machine, not to a shared CI runner."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -30,3 +33,68 @@ def test_dag_parse_benchmark_quick_mode_prints_figures(tmp_path: Path) -> None:
     assert "forbidden modules imported:" in out
     assert "modules added:" in out
     assert (tmp_path / "dag_parse_quick.json").is_file()
+
+
+def _phase(kind: str, config: str, stall: float, cpu_per_poll: float) -> dict[str, object]:
+    """A phase record as bench_triggerer's run_phase returns it (the fields the summary reads)."""
+    return {
+        "kind": kind,
+        "config": config,
+        "gc_freeze_by": None if config == "default" else "x",
+        "max_stall_ms": stall,
+        "max_stall_excl_gc_ms": 4.0,
+        "p99_stall_ms": 2.0,
+        "stalls_over_50ms": int(stall > 50),
+        "stalls_excl_gc_over_50ms": 0,
+        "gc_collections": [100, 9, 1],
+        "gc_max_pause_ms": [1.0, 5.0, stall],
+        "gc_total_s": 0.5,
+        "gc_objects_ready": 170_000 if config == "default" else 10_000,
+        "gc_frozen_objects": 0 if config == "default" else 160_000,
+        "gc_objects_per_trigger": 80.0,
+        "probe_max_stall_ms": 1.0,
+        "probe_stalls_over_50ms": 0,
+        "cpu_per_poll_us": cpu_per_poll,
+        "polls_per_s": 200.0,
+        "rss_per_trigger_kb": 30.0,
+        "rss_peak_per_trigger_kb": 35.0,
+        "tcp_established_mid_run": 900,
+        "emulator_cpu_util": 0.2,
+        "events": {"success": 1000},
+        "errors": 0,
+    }
+
+
+def test_triggerer_summary_reports_both_stall_targets_and_feeds_the_run_all_table(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    pytest.importorskip("psutil")
+    from benchmarks import bench_triggerer
+    from benchmarks.__main__ import triggerer_rows
+
+    phases = [
+        _phase("music", "default", 150.0, 400.0),
+        _phase("http", "default", 160.0, 1000.0),
+        _phase("music", "gc-freeze", 20.0, 390.0),
+    ]
+    s = bench_triggerer.summarize(phases, n=1000, duration=65.0, poll=5.0, reps=1, gc_freeze=False)
+    bench_triggerer.report(s)
+    out = capsys.readouterr().out
+    assert "ours as shipped (default config): 150.0 ms" in out
+    assert "triggerer_gc_freeze = True (opt-in): 20.0 ms" in out
+    assert (s["pass_stall"], s["pass_stall_gc_freeze"], s["pass_cpu"], s["pass_rss"]) == (
+        False,
+        True,
+        True,
+        True,
+    )
+    assert s["cpu_ratio"] == 0.4
+    rows = triggerer_rows(s)
+    assert [ok for _, _, ok in rows] == [False, True, True, True]
+    assert "default config" in rows[0][0] and "opt-in" in rows[1][0]
+
+    frozen = [_phase("music", "gc-freeze", 20.0, 390.0), _phase("http", "gc-freeze", 30.0, 900.0)]
+    s = bench_triggerer.summarize(frozen, n=1000, duration=65.0, poll=5.0, reps=1, gc_freeze=True)
+    bench_triggerer.report(s)
+    assert s["pass_stall"] is None and s["pass_stall_gc_freeze"] is True
+    assert [ok for _, _, ok in triggerer_rows(s)] == [None, True, True, True]

@@ -44,6 +44,8 @@ def freeze_heap_once() -> bool:
 
     if not conf.getboolean(CONFIG_SECTION, CONFIG_TRIGGERER_GC_FREEZE, fallback=False):
         return False
+    import aiohttp  # noqa: F401  # the hook imports it lazily; load it first so it is frozen too
+
     gc.freeze()
     return True
 
