@@ -125,9 +125,10 @@ def deliver_generation(
     generation: Generation | None = None,
 ) -> dict[str, Any]:
     """
-    Stream a completed generation's audio to storage under a temporary name, move it into place,
-    and write the sidecar. ``generation``, when given, is a status just read (saving one GET).
-    An expired URL is refreshed by a new GET of the generation, never by a new POST.
+    Stream a completed generation's audio to storage (straight to its final name where an upload is
+    invisible until complete, else under a temporary name moved into place), then write the sidecar.
+    ``generation``, when given, is a status just read (saving one GET). An expired URL is refreshed
+    by a new GET of the generation, never by a new POST.
     """
     from airflow_provider_music import _audio
     from airflow_provider_music._storage import discard, finalize, remove_leftovers, write_stream
@@ -172,10 +173,17 @@ def deliver_generation(
                     guess = _audio.format_for(content_type=stream.content_type)
                     if guess is not None:
                         target = base / f"{base_name}.{guess.extension}"
+                        if existing := _check_existing(target, options, generation_id, meta):
+                            return existing
                 folder = target.parent if target is not None else base
                 hook.log.info("Downloading generation %s from %s", generation_id, stream.shown_url)
                 stored = write_stream(
-                    stream, folder, name=stem, max_bytes=options.max_bytes, chunk_size=options.chunk_size
+                    stream,
+                    folder,
+                    name=stem,
+                    target=target,
+                    max_bytes=options.max_bytes,
+                    chunk_size=options.chunk_size,
                 )
         except MusicAudioURLExpired as err:
             refreshes += 1
@@ -189,19 +197,20 @@ def deliver_generation(
 
     if target is None:
         target = base / f"{base_name}.{stored.audio_format.extension}"
-    try:
-        existing = _check_existing(target, options, generation_id, meta)
-    except BaseException:
-        discard(stored)
-        raise
-    if existing:
-        discard(stored)
-        return existing
-    stored = finalize(stored, target)
-    manifest = _manifest(target, stored, generation_id, meta)
-    if options.write_sidecar:
-        manifest["sidecar_uri"] = object_uri(sidecar_path(target))
-        _write_json_atomically(sidecar_path(target), manifest)
+    if not stored.in_place:  # written in place: the name was known, and checked, before the download
+        try:
+            existing = _check_existing(target, options, generation_id, meta)
+        except BaseException:
+            discard(stored)
+            raise
+        if existing:
+            discard(stored)
+            return existing
+        stored = finalize(stored, target)
+    sidecar = sidecar_path(target) if options.write_sidecar else None
+    manifest = _manifest(target, stored, generation_id, meta, sidecar)
+    if sidecar is not None:
+        _write_json_atomically(sidecar, manifest)
     hook.log.info(
         "Stored generation %s at %s (%d bytes, sha256 %s)",
         generation_id, manifest["uri"], stored.size_bytes, stored.sha256,
@@ -268,6 +277,7 @@ def _manifest_of_existing(
         "sha256": digest.hexdigest(),
         "duration_seconds": _audio.duration_seconds(head, size),
         "created_at": None,
+        "sidecar_uri": None,
         "skipped": True,
         **meta,
     }
@@ -275,7 +285,11 @@ def _manifest_of_existing(
 
 
 def _manifest(
-    target: ObjectStoragePath, stored: StoredAudio, generation_id: str, meta: Mapping[str, Any]
+    target: ObjectStoragePath,
+    stored: StoredAudio,
+    generation_id: str,
+    meta: Mapping[str, Any],
+    sidecar: ObjectStoragePath | None,
 ) -> dict[str, Any]:
     from airflow_provider_music import _audio
 
@@ -290,23 +304,29 @@ def _manifest(
         "sha256": stored.sha256,
         "duration_seconds": round(duration, 3) if duration is not None else None,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "sidecar_uri": object_uri(sidecar) if sidecar is not None else None,
         "skipped": False,
         **meta,
     }
 
 
 def _write_json_atomically(path: ObjectStoragePath, data: Mapping[str, Any]) -> None:
-    from airflow_provider_music._storage import partial_name
+    """One PUT where that is atomic (S3: no temporary object to copy), else a temporary object renamed."""
+    from airflow_provider_music._storage import commits_atomically, partial_name, remove_quietly
 
-    temp = path.parent / partial_name(path.name)
+    text = json.dumps(data, indent=2, sort_keys=True, default=str)
+    temp: ObjectStoragePath | None = None
     try:
+        if commits_atomically(path):
+            path.fs.pipe_file(path.path, text.encode())
+            return
+        temp = path.parent / partial_name(path.name)
         with temp.open("w") as handle:
-            handle.write(json.dumps(data, indent=2, sort_keys=True, default=str))
+            handle.write(text)
         temp.rename(path)
     except Exception as exc:
-        from airflow_provider_music._storage import remove_quietly
-
-        remove_quietly(temp)
+        if temp is not None:
+            remove_quietly(temp)
         raise MusicDeliveryError(
             f"The audio is stored but its manifest {object_uri(path)} could not be written: {exc}"
         ) from None

@@ -75,6 +75,15 @@ NETWORK_READ_SIZE: Final = 1024 * 1024
 DEFAULT_MAX_AUDIO_BYTES: Final = 512 * 1024 * 1024
 # Times an expired audio URL (403/404/410) is refreshed through a new GET of the generation.
 MAX_URL_REFRESHES: Final = 3
+# Stores whose uploads stay invisible until committed (an S3 multipart upload; a small object is one
+# PUT): there the audio is written straight to its final key, without a temporary object to copy.
+DIRECT_WRITE_PROTOCOLS: Final = ("s3", "s3a")
+# Parts of such an upload held at once (one filling while one uploads, or two uploading): with 5 MiB
+# parts about 10 MiB, inside the two-chunk budget, and a part's round trip overlaps the next one's.
+UPLOAD_PARTS_IN_MEMORY: Final = 2
+# Downloaded pieces (of up to NETWORK_READ_SIZE) queued for the sha256 thread of a local write, which
+# hashes while the next piece is read and written; more did not help in measurements.
+HASH_QUEUE_PIECES: Final = 2
 IF_EXISTS_CHOICES: Final = ("overwrite", "skip", "fail")
 DEFAULT_IF_EXISTS: Final = "overwrite"
 SIDECAR_SUFFIX: Final = ".json"

@@ -2,11 +2,13 @@
 
 Four transfers per round, interleaved, several rounds, all in one run:
   curl      ``curl -o`` of a freshly signed audio URL to a local file (curl's own time_total)
-  ours      ``_delivery.deliver_generation`` (fresh GET of the status, streamed download, sha256,
-            temp object, rename, sidecar) into a local folder, in a fresh interpreter
+  ours      ``_delivery.deliver_generation`` (fresh GET of the status, streamed download, sha256 in
+            a thread of its own, temp object, rename, sidecar) into a local folder, in a fresh
+            interpreter
   put       s3fs ``put_file`` of curl's file from disk to the real S3 server (Ceph RGW), through the
             same s3fs filesystem Airflow builds from the ``aws`` connection
-  ours-s3   ``deliver_generation`` into ``s3://`` on the same server
+  ours-s3   ``deliver_generation`` into ``s3://`` on the same server: a multipart upload straight to
+            the final key (two parts in flight), the sidecar one PUT
 Peak memory growth of each measured transfer: VmHWM after it minus VmRSS before it, with the
 kernel's peak mark reset just before (``/proc/self/clear_refs``), after a small warm-up transfer.
 
@@ -154,21 +156,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         help="where the local transfers write (default: /dev/shm, so disk write-back throttling on a "
         "shared VM does not decide the figures; both curl and ours write there)",
     )
-    p.add_argument(
-        "--prototype",
-        action="store_true",
-        help="also run prototypes (not shipped): 1 MiB network reads (local), the same with sha256 in a "
-        "worker thread, and for S3 1 MiB reads plus a direct multipart upload into the final key "
-        "(no temporary object, no rename)",
-    )
     args = p.parse_args(argv)
     rounds = args.rounds or (1 if args.quick else 5)
     length_ms = (args.seconds or (60 if args.quick else 300)) * 1000
 
     header(f"2. Delivery: a {length_ms // 1000}-second stereo WAV, {rounds} round(s), transfers interleaved")
     results: dict[str, list[dict[str, Any]]] = {"curl": [], "ours": [], "put": [], "ours-s3": []}
-    if args.prototype:
-        results.update({"ours-1m": [], "ours-1m-hash-thread": [], "ours-s3-direct": []})
     s3_reason = None
     work = Path(tempfile.mkdtemp(prefix="music-bench-delivery-", dir=args.local_dir))
     line(f"  local folder: {work} ({'tmpfs' if str(work).startswith('/dev/shm') else 'disk'})")
@@ -204,15 +197,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 steps = (
                     ["curl", "ours", "put", "ours-s3"] if r % 2 == 0 else ["ours", "curl", "ours-s3", "put"]
                 )
-                if args.prototype:
-                    extra_steps = ["ours-1m", "ours-1m-hash-thread", "ours-s3-direct"]
-                    steps += extra_steps if r % 2 == 0 else extra_steps[::-1]
                 for step in steps:
                     if step.startswith(("put", "ours-s3")) and s3 is None:
                         continue
                     if step == "curl":
                         res = _curl(emu, big, curl_file)
-                    elif step in ("ours", "ours-1m", "ours-1m-hash-thread"):
+                    elif step == "ours":
                         res = _child(
                             env,
                             "--method",
@@ -223,8 +213,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                             big,
                             "--warm-id",
                             warm,
-                            *(["--read-size", str(MIB)] if step != "ours" else []),
-                            *(["--hash-thread"] if step.endswith("hash-thread") else []),
                         )
                     elif step == "put":
                         res = _child(
@@ -253,7 +241,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                             big,
                             "--warm-id",
                             warm,
-                            *(["--read-size", str(MIB), "--s3-direct"] if step == "ours-s3-direct" else []),
                         )
                     res["round"] = r
                     res["mb_per_s"] = res["bytes"] / res["seconds"] / 1e6
@@ -332,36 +319,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             f"{sm['ours-s3_peak_growth_mib_max']} max (s3fs put_file: {sm['put_peak_growth_mib']})  "
             f"target <= {2 * S3_BLOCK // MIB} MiB (2 x max(chunk, 5 MiB))  {verdict(sm['pass_s3_memory'])}"
         )
-        rename = summary["ours-s3_phases_s"].get("rename_into_place", 0.0)
-        sidecar = summary["ours-s3_phases_s"].get("sidecar", 0.0)
-        summary["s3_speed_ratio_without_renames"] = round(
-            ratio(summary["put_seconds"], summary["ours-s3_seconds"] - rename - sidecar), 3
-        )
-        line(
-            f"  S3:    of ours' {sm['ours-s3_seconds']} s, {rename} s is the audio's rename (server-side "
-            f"copy + delete) and {sidecar} s the sidecar's (temp + copy); without both the ratio would be "
-            f"{sm['s3_speed_ratio_without_renames']}"
-        )
+        line(f"  S3:    ours' steps (medians, s): {sm['ours-s3_phases_s']}")
     else:
         summary["pass_s3_speed"] = summary["pass_s3_memory"] = None
         line(f"  S3: not measured ({s3_reason})")
-    for k, base, what in (
-        ("ours-1m", "curl", "1 MiB network reads"),
-        ("ours-1m-hash-thread", "curl", "1 MiB reads + sha256 in a worker thread"),
-        ("ours-s3-direct", "put", "1 MiB reads + direct multipart upload, no rename"),
-    ):
-        if results.get(k):
-            summary[f"{k}_speed_ratio_per_round"] = per_round(k, base)
-            summary[f"{k}_speed_ratio"] = round(median(summary[f"{k}_speed_ratio_per_round"]), 3)
-            line(
-                f"  prototype {k} ({what}; not shipped): {summary[f'{k}_mb_per_s']} MB/s, ratio to {base} "
-                f"{summary[f'{k}_speed_ratio']} {summary[f'{k}_speed_ratio_per_round']}, peak growth "
-                f"{summary[f'{k}_peak_growth_mib']} MiB median, {summary[f'{k}_peak_growth_mib_max']} max"
-            )
     data = {"summary": summary, "runs": results}
-    save_results(
-        ("delivery_prototype" if args.prototype else "delivery") + ("_quick" if args.quick else ""), data
-    )
+    save_results("delivery" + ("_quick" if args.quick else ""), data)
     return data
 
 

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +54,19 @@ def conn_json(base_url: str, key: str = EMULATOR_KEY, extra: dict[str, Any] | No
     if extra is not None:
         conn["extra"] = extra
     return json.dumps(conn)
+
+
+@contextmanager
+def file_size_limit(limit: int) -> Iterator[None]:
+    """A real storage failure half way: the kernel refuses writes past ``limit`` (EFBIG), like a full disk."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, previous)
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,8 @@
-"""Delivery helpers: destinations, URIs without credentials, lineage names, option checks."""
+"""Delivery helpers: destinations, URIs without credentials, lineage names, option checks; the manifest."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,9 @@ from airflow.sdk import ObjectStoragePath
 
 from airflow_provider_music import _delivery
 from airflow_provider_music._delivery import DeliveryOptions
+from airflow_provider_music.emulator import Emulator, expected_audio
 from airflow_provider_music.exceptions import MusicInputError
+from airflow_provider_music.hooks.music import MusicGenerationHook
 
 
 @pytest.mark.parametrize(
@@ -63,3 +66,24 @@ def test_sidecar_sits_beside_the_audio() -> None:
     assert str(_delivery.sidecar_path(ObjectStoragePath("file:///m/daily/2026-01-01.wav"))).endswith(
         "/m/daily/2026-01-01.json"
     )
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("write_sidecar", [True, False])
+def test_the_manifest_always_says_where_its_sidecar_is(
+    emulator: Emulator, tmp_path: Path, write_sidecar: bool
+) -> None:
+    emulator.configure(generation_seconds=0, queued_seconds=0)
+    hook = MusicGenerationHook()
+    gen_id = hook.submit_generation("p", music_length_ms=10_000)
+    options = DeliveryOptions(destination=f"{tmp_path}/out/", object_name="t", write_sidecar=write_sidecar)
+    manifest = _delivery.deliver_generation(hook, gen_id, options)
+    assert (manifest["size_bytes"], manifest["sha256"]) == expected_audio("wav", 10_000)
+    files = sorted(p.name for p in (tmp_path / "out").iterdir())
+    if write_sidecar:
+        assert manifest["sidecar_uri"] == f"file://{tmp_path}/out/t.json"
+        assert files == ["t.json", "t.wav"]
+        assert json.loads((tmp_path / "out" / "t.json").read_text()) == manifest
+    else:
+        assert manifest["sidecar_uri"] is None
+        assert files == ["t.wav"]

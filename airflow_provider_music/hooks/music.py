@@ -326,15 +326,23 @@ class MusicGenerationHook(BaseHook):
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         max_bytes: int = DEFAULT_MAX_AUDIO_BYTES,
     ) -> StoredAudio:
-        """Stream ``url`` into ``destination``: written under a temporary name, moved when whole."""
+        """
+        Stream ``url`` into ``destination``, visible only when whole: an S3 upload is committed at the
+        end; elsewhere a temporary object is moved into place.
+        """
         from airflow_provider_music._storage import finalize, remove_leftovers, write_stream
 
         remove_leftovers(destination.parent, destination.name)
         with self.open_audio(url, chunk_size=chunk_size) as stream:
-            temp = write_stream(
-                stream, destination.parent, name=destination.name, max_bytes=max_bytes, chunk_size=chunk_size
+            stored = write_stream(
+                stream,
+                destination.parent,
+                name=destination.name,
+                target=destination,
+                max_bytes=max_bytes,
+                chunk_size=chunk_size,
             )
-        return finalize(temp, destination)
+        return finalize(stored, destination)
 
     # --- async side (triggerer) -------------------------------------------------------------------
 

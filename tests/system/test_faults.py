@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import resource
-import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EMULATOR_KEY, FakeTaskStateStore, TaskDeferred, conn_json, make_context
+from conftest import EMULATOR_KEY, FakeTaskStateStore, TaskDeferred, conn_json, file_size_limit, make_context
 
 from airflow_provider_music.emulator import Emulator, expected_audio
 from airflow_provider_music.exceptions import (
@@ -260,18 +258,11 @@ def test_a_runaway_download_is_stopped_at_max_bytes(emulator: Emulator, tmp_path
     _assert_clean_failure(tmp_path)
 
 
-@pytest.fixture
-def file_size_limit() -> Iterator[int]:
+@pytest.fixture(name="file_size_limit")
+def _file_size_limit() -> Iterator[int]:
     """A real storage failure half way: the kernel refuses writes past 1 MB (EFBIG), like a full disk."""
-    limit = 1_000_000
-    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
-    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
-    try:
-        yield limit
-    finally:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
-        signal.signal(signal.SIGXFSZ, previous)
+    with file_size_limit(1_000_000):
+        yield 1_000_000
 
 
 def test_a_storage_write_failing_half_way_keeps_the_previous_object(

@@ -93,7 +93,9 @@ def test_large_track_streams_in_multipart_blocks(emulator: Emulator, bucket: str
     assert manifest["duration_seconds"] == 120.0
 
 
-def test_truncated_download_leaves_no_object_in_the_bucket(emulator: Emulator, bucket: str) -> None:
+def test_truncated_download_leaves_no_object_in_the_bucket(
+    emulator: Emulator, s3_server: S3Server, bucket: str
+) -> None:
     emulator.configure(generation_seconds=0)
     gen_id = MusicGenerationHook().submit_generation("p", music_length_ms=60_000)
     emulator.add_faults([{"target": "audio", "action": "truncate", "bytes": 7_000_000}])
@@ -103,6 +105,38 @@ def test_truncated_download_leaves_no_object_in_the_bucket(emulator: Emulator, b
     with pytest.raises(MusicDeliveryError):
         sensor.execute_complete(make_context(), {"status": "success", "generation_id": gen_id})
     assert list(ObjectStoragePath(f"s3://{bucket}/", conn_id=CONN_ID).iterdir()) == []
+    # The audio went straight to its key as a multipart upload: aborted, not merely invisible.
+    assert s3_server.client().list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+
+
+def test_a_retry_after_a_killed_worker_clears_its_unfinished_upload(
+    emulator: Emulator, s3_server: S3Server, bucket: str
+) -> None:
+    """SIGKILL mid-upload leaves an unfinished multipart upload (invisible, billed): the retry aborts it."""
+    client = s3_server.client()
+    for key in ("daily/t.wav", "daily/other.wav"):
+        upload = client.create_multipart_upload(Bucket=bucket, Key=key)
+        client.upload_part(Bucket=bucket, Key=key, UploadId=upload["UploadId"], PartNumber=1, Body=b"RIFF")
+    client.put_object(Bucket=bucket, Key="daily/t.wav", Body=b"RIFF-previous")
+    emulator.configure(generation_seconds=0)
+    gen_id = MusicGenerationHook().submit_generation("p", music_length_ms=60_000)
+    sensor = MusicGenerationSensor(
+        task_id="store",
+        generation_id=gen_id,
+        destination=f"s3://{bucket}/daily/t.wav",
+        storage_conn_id=CONN_ID,
+    )
+    manifest = sensor.execute_complete(make_context(), {"status": "success", "generation_id": gen_id})
+    served = emulator.stats()["generations"][gen_id]
+    assert _sha256(ObjectStoragePath(manifest["uri"], conn_id=CONN_ID)) == (
+        served["size_bytes"],
+        served["sha256"],
+    )
+    uploads = client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+    assert [u["Key"] for u in uploads] == ["daily/other.wav"]  # another object's upload is not ours
+    keys = [o["Key"] for o in client.list_objects_v2(Bucket=bucket)["Contents"]]
+    assert keys == ["daily/t.json", "daily/t.wav"]  # the sidecar is one PUT: no temporary object
+    assert json.loads(client.get_object(Bucket=bucket, Key="daily/t.json")["Body"].read()) == manifest
 
 
 def test_an_object_storage_path_destination_gets_the_storage_connection(

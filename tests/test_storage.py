@@ -1,0 +1,281 @@
+"""
+Writing a download into storage (``_storage.write_stream``): the emulator's audio over real HTTP into
+real local files and a real S3 server (Ceph RGW). Failures are real too: downloads broken off by the
+emulator, writes refused by the kernel or by S3. Each failure must propagate with its message, leave
+nothing at the final name (a previous object untouched), no temporary object, no unfinished upload
+and no thread behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from airflow.sdk import ObjectStoragePath
+from conftest import file_size_limit
+
+from airflow_provider_music import _storage
+from airflow_provider_music.emulator import Emulator, expected_audio
+from airflow_provider_music.exceptions import MusicAudioInvalidError, MusicDeliveryError
+from airflow_provider_music.hooks.music import MusicGenerationHook
+
+if TYPE_CHECKING:
+    from s3_server import S3Server
+
+pytestmark = pytest.mark.integration
+
+CONN_ID = "music_s3_storage"
+MiB = 1024 * 1024
+
+
+def _audio_url(emulator: Emulator, length_ms: int) -> str:
+    emulator.configure(generation_seconds=0, queued_seconds=0)
+    hook = MusicGenerationHook()
+    gen_id = hook.submit_generation("storage test", music_length_ms=length_ms)
+    for _ in range(100):
+        generation = hook.get_generation(gen_id)
+        if generation.audio_url:
+            return generation.audio_url
+        time.sleep(0.05)
+    raise AssertionError("the emulator did not complete the generation")
+
+
+def _write(url: str, folder: ObjectStoragePath, **kw: Any) -> _storage.StoredAudio:
+    with MusicGenerationHook().open_audio(url) as stream:
+        return _storage.write_stream(stream, folder, **kw)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture
+def no_new_threads() -> Iterator[None]:
+    """Whatever happens in the test, every thread it started has ended when it returns or raises."""
+    before = set(threading.enumerate())
+    yield
+    left = [t.name for t in set(threading.enumerate()) - before if not _is_shared_pool(t)]
+    assert left == [], f"threads left running: {left}"
+
+
+def _is_shared_pool(thread: threading.Thread) -> bool:
+    # fsspec's event-loop thread and that loop's default executor (DNS lookups for new connections)
+    # are process-wide and idle between calls: not ours to stop.
+    return thread.name == "fsspecIO" or thread.name.startswith("asyncio_")
+
+
+# --- local files: sha256 in a thread of its own ------------------------------------------------------
+
+
+def test_local_write_hashes_in_a_thread_and_moves_into_place(
+    emulator: Emulator, tmp_path: Path, no_new_threads: None
+) -> None:
+    url = _audio_url(emulator, 30_000)
+    folder = ObjectStoragePath(f"file://{tmp_path}/out")
+    stored = _write(url, folder, name="t.wav")
+    assert not stored.in_place and stored.path.name.startswith(".partial-t.wav-")
+    final = _storage.finalize(stored, folder / "t.wav")
+    assert (final.size_bytes, final.sha256) == expected_audio("wav", 30_000)
+    assert _sha256((tmp_path / "out" / "t.wav").read_bytes()) == final.sha256
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["t.wav"]
+
+
+def test_local_download_broken_off_propagates_and_stops_the_hash_thread(
+    emulator: Emulator, tmp_path: Path, no_new_threads: None
+) -> None:
+    url = _audio_url(emulator, 60_000)
+    emulator.add_faults([{"target": "audio", "action": "truncate", "bytes": 3_000_000}])
+    with pytest.raises(MusicDeliveryError, match=r"broke off|truncated"):
+        _write(url, ObjectStoragePath(f"file://{tmp_path}/out"), name="t.wav")
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_local_storage_failure_propagates_and_stops_the_hash_thread(
+    emulator: Emulator, tmp_path: Path, no_new_threads: None
+) -> None:
+    url = _audio_url(emulator, 60_000)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "t.wav").write_bytes(b"RIFF-previous")
+    with file_size_limit(2_000_000), pytest.raises(MusicDeliveryError, match="File too large") as info:
+        _write(url, ObjectStoragePath(f"file://{tmp_path}/out"), name="t.wav")
+    assert "the partial upload was discarded and any previous object is untouched" in str(info.value)
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["t.wav"]
+    assert (tmp_path / "out" / "t.wav").read_bytes() == b"RIFF-previous"
+
+
+def test_the_size_limit_stops_a_local_write(emulator: Emulator, tmp_path: Path, no_new_threads: None) -> None:
+    url = _audio_url(emulator, 60_000)
+    emulator.add_faults([{"target": "audio", "action": "oversize", "extra_bytes": 1}])  # no Content-Length
+    with pytest.raises(MusicAudioInvalidError, match="exceeded the limit of 3000000 bytes"):
+        _write(url, ObjectStoragePath(f"file://{tmp_path}/out"), name="t", max_bytes=3_000_000)
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+# --- S3: straight to the final key, invisible until complete -----------------------------------------
+
+
+@pytest.fixture
+def bucket(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}", s3_server.airflow_conn_json())
+    name = s3_server.make_bucket(f"storage-{uuid.uuid4().hex[:12]}")
+    ObjectStoragePath(f"s3://{name}/", conn_id=CONN_ID).exists()  # the storage client, started once
+    return name
+
+
+def _s3(bucket: str, key: str = "") -> ObjectStoragePath:
+    return ObjectStoragePath(f"s3://{bucket}/{key}", conn_id=CONN_ID)
+
+
+def _objects(s3_server: S3Server, bucket: str) -> dict[str, bytes]:
+    client = s3_server.client()
+    keys = [o["Key"] for o in client.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    return {key: client.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys}
+
+
+def _unfinished_uploads(s3_server: S3Server, bucket: str) -> list[str]:
+    return sorted(
+        u["Key"] for u in s3_server.client().list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+    )
+
+
+@pytest.mark.s3
+@pytest.mark.parametrize("length_ms", [120_000, 10_000], ids=["multipart", "single-put"])
+def test_s3_write_goes_straight_to_the_final_key(
+    emulator: Emulator, s3_server: S3Server, bucket: str, length_ms: int, no_new_threads: None
+) -> None:
+    url = _audio_url(emulator, length_ms)
+    target = _s3(bucket, "music/t.wav")
+    stored = _write(url, target.parent, name="t.wav", target=target)
+    assert stored.in_place and stored.path == target
+    assert _storage.finalize(stored, target) is stored  # nothing to move
+    size, sha = expected_audio("wav", length_ms)
+    assert (stored.size_bytes, stored.sha256) == (size, sha)
+    objects = _objects(s3_server, bucket)
+    assert list(objects) == ["music/t.wav"] and _sha256(objects["music/t.wav"]) == sha
+    assert _unfinished_uploads(s3_server, bucket) == []
+
+
+@pytest.mark.s3
+def test_s3_write_of_unknown_length_starts_its_upload_when_a_part_is_full(
+    emulator: Emulator, s3_server: S3Server, bucket: str, no_new_threads: None
+) -> None:
+    url = _audio_url(emulator, 60_000)
+    emulator.add_faults([{"target": "audio", "action": "oversize", "extra_bytes": 1}])  # no Content-Length
+    target = _s3(bucket, "t.wav")
+    stored = _write(url, target.parent, name="t.wav", target=target)
+    served = _objects(s3_server, bucket)["t.wav"]
+    assert len(served) == expected_audio("wav", 60_000)[0] + 1 == stored.size_bytes
+    assert _sha256(served) == stored.sha256
+    assert _unfinished_uploads(s3_server, bucket) == []
+
+
+@pytest.mark.s3
+@pytest.mark.parametrize("cut_at", [7_000_000, 1_000_000], ids=["after-parts", "within-first-part"])
+def test_s3_download_broken_off_leaves_the_previous_object_and_no_upload(
+    emulator: Emulator, s3_server: S3Server, bucket: str, cut_at: int, no_new_threads: None
+) -> None:
+    url = _audio_url(emulator, 120_000)
+    s3_server.client().put_object(Bucket=bucket, Key="t.wav", Body=b"RIFF-previous")
+    emulator.add_faults([{"target": "audio", "action": "truncate", "bytes": cut_at}])
+    target = _s3(bucket, "t.wav")
+    with pytest.raises(MusicDeliveryError, match=r"broke off|truncated"):
+        _write(url, target.parent, name="t.wav", target=target)
+    assert _objects(s3_server, bucket) == {"t.wav": b"RIFF-previous"}
+    assert _unfinished_uploads(s3_server, bucket) == []
+
+
+@pytest.mark.s3
+def test_s3_size_limit_stops_the_upload(
+    emulator: Emulator, s3_server: S3Server, bucket: str, no_new_threads: None
+) -> None:
+    url = _audio_url(emulator, 60_000)
+    emulator.add_faults([{"target": "audio", "action": "oversize", "extra_bytes": 20_000_000}])
+    target = _s3(bucket, "t.wav")
+    with pytest.raises(MusicAudioInvalidError, match="exceeded the limit of 12000000 bytes"):
+        _write(url, target.parent, name="t.wav", target=target, max_bytes=12_000_000)
+    assert _objects(s3_server, bucket) == {}
+    assert _unfinished_uploads(s3_server, bucket) == []
+
+
+@pytest.mark.s3
+def test_s3_storage_failure_mid_upload_propagates_and_leaves_nothing(
+    emulator: Emulator, s3_server: S3Server, bucket: str, no_new_threads: None
+) -> None:
+    """The store drops the upload half way (aborted by someone else): the next part fails for real."""
+    url = _audio_url(emulator, 120_000)
+    s3_server.client().put_object(Bucket=bucket, Key="t.wav", Body=b"RIFF-previous")
+    # 1 MiB every 50 ms: the ~21 MB track takes about a second, time enough to pull the rug.
+    emulator.add_faults([{"target": "audio", "action": "slow", "seconds": 0.05, "chunk_size": MiB}])
+    aborted: list[str] = []
+
+    def abort_it() -> None:
+        client = s3_server.client()
+        for _ in range(200):
+            for upload in client.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
+                client.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+                aborted.append(upload["Key"])
+                return
+            time.sleep(0.01)
+
+    saboteur = threading.Thread(target=abort_it)
+    saboteur.start()
+    target = _s3(bucket, "t.wav")
+    try:
+        with pytest.raises(MusicDeliveryError, match="NoSuchUpload") as info:
+            _write(url, target.parent, name="t.wav", target=target)
+    finally:
+        saboteur.join()
+    assert aborted == ["t.wav"]
+    assert "any previous object is untouched" in str(info.value)
+    assert _objects(s3_server, bucket) == {"t.wav": b"RIFF-previous"}
+    assert _unfinished_uploads(s3_server, bucket) == []
+
+
+@pytest.mark.s3
+def test_s3_storage_refusing_the_upload_propagates(
+    emulator: Emulator, s3_server: S3Server, bucket: str, no_new_threads: None
+) -> None:
+    url = _audio_url(emulator, 60_000)
+    target = _s3(f"{bucket}-missing", "t.wav")  # a bucket that does not exist
+    with pytest.raises(MusicDeliveryError, match=r"Writing the audio into .* failed after \d+ bytes"):
+        _write(url, target.parent, name="t.wav", target=target)
+
+
+@pytest.mark.s3
+def test_s3_without_a_known_name_writes_a_temporary_upload_then_renames(
+    emulator: Emulator, s3_server: S3Server, bucket: str, no_new_threads: None
+) -> None:
+    url = _audio_url(emulator, 60_000)
+    stored = _write(url, _s3(bucket, "music/"), name="t")
+    assert not stored.in_place and stored.path.name.startswith(".partial-t-")
+    final = _storage.finalize(stored, _s3(bucket, "music/t.wav"))
+    assert _sha256(_objects(s3_server, bucket)["music/t.wav"]) == final.sha256
+    assert list(_objects(s3_server, bucket)) == ["music/t.wav"]
+    assert _unfinished_uploads(s3_server, bucket) == []
+
+
+@pytest.mark.s3
+def test_s3_write_clears_what_a_killed_try_left_of_the_same_object_only(
+    emulator: Emulator, s3_server: S3Server, bucket: str
+) -> None:
+    """A SIGKILLed worker leaves unfinished uploads (invisible, billed) and maybe a temporary object."""
+    client = s3_server.client()
+    for key in ("m/t.wav", "m/.partial-t.wav-0123", "m/other.wav", "m/.partial-other.wav-0123", "t.wav"):
+        upload = client.create_multipart_upload(Bucket=bucket, Key=key)
+        client.upload_part(
+            Bucket=bucket, Key=key, UploadId=upload["UploadId"], PartNumber=1, Body=b"half a track"
+        )
+    client.put_object(Bucket=bucket, Key="m/.partial-t.wav-4567", Body=b"RIFF a whole temporary")
+    client.put_object(Bucket=bucket, Key="m/.partial-other.wav-4567", Body=b"someone else's")
+    url = _audio_url(emulator, 60_000)
+    target = _s3(bucket, "m/t.wav")
+    stored = _write(url, target.parent, name="t.wav", target=target)
+    assert sorted(_objects(s3_server, bucket)) == ["m/.partial-other.wav-4567", "m/t.wav"]
+    assert _sha256(_objects(s3_server, bucket)["m/t.wav"]) == stored.sha256
+    assert _unfinished_uploads(s3_server, bucket) == ["m/.partial-other.wav-0123", "m/other.wav", "t.wav"]
