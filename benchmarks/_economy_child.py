@@ -3,7 +3,7 @@
 Per slot (its own asyncio task): submit through the sync hook (the operator's code path) in a thread,
 give the new generation its duration through the emulator's admin API, then run one
 ``MusicGenerationTrigger`` to its event. TCP connects made by the trigger's HTTP client are counted
-per task by wrapping httpcore's network backend (the shipped code itself is not changed).
+per task by wrapping the event loop's ``create_connection`` (the shipped code itself is not changed).
 Prints one JSON line.
 """
 
@@ -41,20 +41,20 @@ def main() -> None:
     p.add_argument("--step", type=float, default=0.25, help="generation i takes (i + 1) * step seconds")
     args = p.parse_args()
 
-    import httpcore._backends.auto as auto
-
     from airflow_provider_music.hooks.music import MusicGenerationHook
     from airflow_provider_music.triggers.music import MusicGenerationTrigger
 
     connects: Counter[str] = Counter()
-    original = auto.AutoBackend.connect_tcp
+    original = asyncio.BaseEventLoop.create_connection
 
-    async def counting_connect_tcp(self: Any, *a: Any, **k: Any) -> Any:
+    async def counting_create_connection(self: Any, *a: Any, **k: Any) -> Any:
+        # Every TCP connection of an asyncio client (aiohttp included) is made here, in the task
+        # that needs it: counting by task name gives the connects of each trigger run.
         task = asyncio.current_task()
         connects[task.get_name() if task else "?"] += 1
         return await original(self, *a, **k)
 
-    auto.AutoBackend.connect_tcp = counting_connect_tcp  # type: ignore[method-assign]
+    asyncio.BaseEventLoop.create_connection = counting_create_connection  # type: ignore[method-assign]
 
     def submit(duration: float) -> str:
         hook = MusicGenerationHook()
