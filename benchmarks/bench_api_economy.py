@@ -3,7 +3,8 @@
 Counted at the emulator (another process): POSTs per generation (duplicates = POSTs received minus
 generations created) and status GETs per generation, against the bound ceil(duration / poll interval)
 + 1. Counted in the child: TCP connects made by each trigger run's HTTP client (the event loop's
-create_connection, wrapped); cross-checked from outside by sampling the child's sockets to the API port with psutil.
+create_connection, wrapped); cross-checked from outside by sampling the child's sockets to the API
+port with psutil.
 
     python -m benchmarks.bench_api_economy [--quick] [--n 100] [--poll-interval 2]
 """
