@@ -162,7 +162,7 @@ def deliver_generation(
             )
         url = generation.audio_url
         if is_folder and target is None:
-            guess = _audio.format_for(url_path=urlsplit(url).path)
+            guess = _audio.format_for(url_path=_url_path(url))
             if guess is not None:
                 target = base / f"{base_name}.{guess.extension}"
                 if existing := _check_existing(target, options, generation_id, meta):
@@ -398,3 +398,11 @@ def alias_outlets(outlets: Any, asset_alias: str | None) -> list[Any]:
 
         declared.append(AssetAlias(asset_alias))
     return declared
+
+
+def _url_path(url: str) -> str:
+    """The path of ``url``; empty when it cannot be parsed (``open_audio`` then says why)."""
+    try:
+        return urlsplit(url).path
+    except ValueError:
+        return ""

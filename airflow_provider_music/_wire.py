@@ -244,7 +244,7 @@ def validate_generation_id(generation_id: object) -> str:
 def _json_object(content: bytes) -> dict[str, Any] | None:
     try:
         data = json.loads(content)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: "[[[[..." nested deep
         return None
     return data if isinstance(data, dict) else None
 
@@ -322,11 +322,12 @@ def redact_url(url: str) -> str:
     """A URL fit for logs: no query string, no fragment, no user info (signed URLs are credentials)."""
     try:
         parts = urlsplit(url)
+        port = parts.port  # raises ValueError for a port that is not a number in range
     except ValueError:
         return "<unparseable URL>"
     netloc = parts.hostname or ""
-    if parts.port:
-        netloc = f"{netloc}:{parts.port}"
+    if port:
+        netloc = f"{netloc}:{port}"
     suffix = "?..." if parts.query else ""
     return urlunsplit((parts.scheme, netloc, parts.path, "", "")) + suffix
 
@@ -339,19 +340,19 @@ def error_from_response(
     secrets: Iterable[str] = (),
 ) -> MusicAPIError:
     """Classify a non-2xx answer (the caller raises it): what retrying can fix, and what it cannot."""
+    secrets = tuple(secrets)
     body = _json_object(content)
     request_id = None
     service_message = ""
     if body is not None:
         rid = body.get("requestId") or body.get("request_id")
-        request_id = str(rid) if rid else None
+        request_id = _shown(rid, secrets) if rid else None
         service_message = failure_message(body)
     elif content:
         service_message = content[:300].decode("utf-8", "replace").strip()
     if request_id is None:
-        request_id = next(
-            (v for k, v in headers.items() if k.lower() in ("x-request-id", "request-id")), None
-        )
+        header = next((v for k, v in headers.items() if k.lower() in ("x-request-id", "request-id")), None)
+        request_id = _shown(header, secrets) if header else None
     service_message = redact(service_message, secrets)
     what = "creating the generation" if operation == "submit" else "reading the generation"
     detail = f": {service_message}" if service_message else ""
@@ -386,10 +387,12 @@ def error_from_response(
     )
 
 
-def _garbled(operation: Operation, status_code: int, content: bytes, why: str) -> MusicAPIError:
+def _garbled(
+    operation: Operation, status_code: int, content: bytes, why: str, secrets: Iterable[str]
+) -> MusicAPIError:
     message = (
         f"AI/ML API answered HTTP {status_code} with {why} while "
-        f"{'creating' if operation == 'submit' else 'reading'} the generation: {_preview(content)}"
+        f"{'creating' if operation == 'submit' else 'reading'} the generation: {_preview(content, secrets)}"
     )
     if operation == "submit":
         return MusicSubmitUncertainError(
@@ -398,9 +401,15 @@ def _garbled(operation: Operation, status_code: int, content: bytes, why: str) -
     return MusicTransientError(message, http_status=status_code)
 
 
-def _preview(content: bytes) -> str:
-    text = content[:120].decode("utf-8", "replace").replace("\n", " ").strip()
+def _preview(content: bytes, secrets: Iterable[str]) -> str:
+    text = redact(content[:120].decode("utf-8", "replace").replace("\n", " ").strip(), secrets)
     return repr(text) if text else "an empty body"
+
+
+def _shown(value: object, secrets: Iterable[str], limit: int = 80) -> str:
+    """A value from the service fit for a message: redacted and short (it may echo anything back)."""
+    text = redact(str(value), secrets)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def parse_submit_response(
@@ -409,12 +418,17 @@ def parse_submit_response(
     """The new generation's id from a POST answer (any 2xx), or the classified error."""
     if not 200 <= status_code < 300:
         raise error_from_response("submit", status_code, headers, content, secrets)
+    secrets = tuple(secrets)
     body = _json_object(content)
     if body is None:
-        raise _garbled("submit", status_code, content, "a body that is not a JSON object")
+        raise _garbled("submit", status_code, content, "a body that is not a JSON object", secrets)
     gen_id = body.get("id") or body.get("generation_id")
     if not isinstance(gen_id, str) or not gen_id.strip():
-        raise _garbled("submit", status_code, content, "no generation id")
+        raise _garbled("submit", status_code, content, "no generation id", secrets)
+    try:
+        validate_generation_id(gen_id)
+    except MusicInputError:  # it could never be polled: as good as no id
+        raise _garbled("submit", status_code, content, "an unusable generation id", secrets) from None
     return gen_id
 
 
@@ -428,26 +442,24 @@ def parse_generation_response(
     """A status answer, parsed loosely: optional fields may be missing, unknown statuses stay visible."""
     if not 200 <= status_code < 300:
         raise error_from_response("status", status_code, headers, content, secrets)
+    secrets = tuple(secrets)
     body = _json_object(content)
     if body is None:
-        raise _garbled("status", status_code, content, "a body that is not a JSON object")
+        raise _garbled("status", status_code, content, "a body that is not a JSON object", secrets)
     if "status" not in body:
-        raise _garbled("status", status_code, content, "no status")
-    raw_status = str(body.get("status"))
+        raise _garbled("status", status_code, content, "no status", secrets)
+    raw_status = _shown(body.get("status"), secrets, limit=60)
     status = GenerationStatus.parse(body.get("status"))
-    audio_url = None
     audio = body.get("audio_file")
-    if isinstance(audio, Mapping):
-        url = audio.get("url")
-        audio_url = url if isinstance(url, str) and url.strip() else None
-    elif isinstance(body.get("audio_url"), str):
-        audio_url = body["audio_url"]
+    # Documented: audio_file.url; also seen in the wild: audio_file as the URL itself, audio_url.
+    candidates = (audio.get("url") if isinstance(audio, Mapping) else audio, body.get("audio_url"))
+    audio_url = next((u.strip() for u in candidates if isinstance(u, str) and u.strip()), None)
     error_message = None
     if status is GenerationStatus.ERROR or status is GenerationStatus.UNKNOWN:
         payload = body.get("error")
         error_message = redact(failure_message(payload), secrets) or None
     return Generation(
-        id=str(body.get("id") or generation_id),
+        id=generation_id,  # the id asked for, not whatever the body echoes back
         status=status,
         raw_status=raw_status,
         audio_url=audio_url,

@@ -48,9 +48,11 @@ RETRY_AFTER_MAX_S: Final = 120.0
 
 # --- Triggerer (Airflow config, section [aimlapi]) ------------------------------------------------
 CONFIG_SECTION: Final = "aimlapi"
-# Opt-in: on the first trigger run in a triggerer process, gc.freeze() what is alive then (Airflow
-# itself, mostly), so the collector's full passes no longer walk it and stop the loop for 100+ ms.
+# On the first trigger run in a triggerer process, gc.freeze() what is alive then (Airflow itself,
+# mostly), so the collector's full passes no longer walk it and stop the loop for 100+ ms. On by
+# default (as Airflow's own DAG-processor manager freezes its heap for good); False turns it off.
 CONFIG_TRIGGERER_GC_FREEZE: Final = "triggerer_gc_freeze"
+DEFAULT_TRIGGERER_GC_FREEZE: Final = True
 
 # --- Waiting -----------------------------------------------------------------------------------
 # The vendor polls every 10 s; a short track usually finishes within 30 s.

@@ -12,6 +12,7 @@ from airflow_provider_music.defaults import (
     CONNECTION_HIDDEN_FIELDS,
     CONNECTION_PLACEHOLDERS,
     CONNECTION_RELABELING,
+    DEFAULT_TRIGGERER_GC_FREEZE,
     HOOK_NAME,
 )
 
@@ -68,16 +69,17 @@ def get_provider_info() -> dict[str, Any]:
                 "description": "Options of the AI/ML API music provider.",
                 "options": {
                     CONFIG_TRIGGERER_GC_FREEZE: {
-                        "description": "Call gc.freeze() once in a triggerer process, on the first "
-                        "MusicGenerationTrigger run: the garbage collector's full passes then skip what "
-                        "exists at that moment (mostly Airflow itself), which keeps the event loop free of "
-                        "100+ ms stalls with many triggers. It acts on the whole triggerer process, and "
-                        "objects alive then that later die in a reference cycle are never reclaimed, "
-                        "so it is off unless you turn it on.",
+                        "description": "Call gc.collect() then gc.freeze() once in a triggerer process, "
+                        "on the first MusicGenerationTrigger run: the garbage collector's full passes then "
+                        "skip what is alive at that moment (mostly Airflow itself), which keeps the event "
+                        "loop free of 100+ ms stalls with many triggers. It acts on the whole triggerer "
+                        "process: objects alive then that later die in a reference cycle are never "
+                        "reclaimed (a one-time cost, bounded by the heap at that moment). Set it to False "
+                        "to leave the triggerer's garbage collector alone.",
                         "version_added": "0.2.0",
                         "type": "boolean",
-                        "example": "True",
-                        "default": "False",
+                        "example": "False",
+                        "default": str(DEFAULT_TRIGGERER_GC_FREEZE),
                     }
                 },
             }

@@ -4,12 +4,12 @@ Each phase is a fresh child interpreter (benchmarks/_trigger_load.py) running N 
 loop with Airflow's block watchdog; the emulator runs in its own process. This (parent) process reads
 the child's CPU time and RSS with psutil and the emulator's request counters, so nothing measuring
 runs inside the measured loop except the watchdog itself. Each rep runs three phases back to back:
-ours as shipped (default config), the peer, and ours with the opt-in ``[aimlapi] triggerer_gc_freeze =
-True`` (the provider then calls ``gc.freeze()`` once, in the first trigger run); so the CPU ratio is
-taken side by side under the same machine noise, and the stall with and without the opt-in too.
+ours as shipped (default config: the provider calls ``gc.freeze()`` once, in the first trigger run),
+the peer, and ours with ``[aimlapi] triggerer_gc_freeze = False``; so the CPU ratio is taken side by
+side under the same machine noise, and the stall with and without the freeze too.
 
     python -m benchmarks.bench_triggerer [--quick] [--n 1000] [--duration 65] [--reps 2]
-    python -m benchmarks.bench_triggerer --gc-freeze   # ours with the opt-in vs the peer after gc.freeze()
+    python -m benchmarks.bench_triggerer --gc-freeze   # ours as shipped vs the peer after gc.freeze()
     python -m benchmarks.bench_triggerer --burst-only  # ours, all triggers started at the same instant
 """
 
@@ -59,12 +59,16 @@ asyncio.run(main(float(sys.argv[1])))
 """
 TARGET_CPU_RATIO = 0.5
 TARGET_RSS_KB = 64.0
-# The provider's opt-in (airflow_provider_music.defaults: CONFIG_SECTION, CONFIG_TRIGGERER_GC_FREEZE),
-# as Airflow reads it from the environment. Not imported: this process never imports the provider.
+# The provider's switch (airflow_provider_music.defaults: CONFIG_SECTION, CONFIG_TRIGGERER_GC_FREEZE,
+# on by default), as Airflow reads it from the environment. Not imported: this process never imports
+# the provider.
 GC_FREEZE_ENV = "AIRFLOW__AIMLAPI__TRIGGERER_GC_FREEZE"
-GC_FREEZE_BY = {
-    "music": "provider: [aimlapi] triggerer_gc_freeze = True (gc.freeze() in the first trigger run)",
-    "http": "benchmark: gc.freeze() in the child after its warm-up",
+# Phase configurations: (kind, config) -> who freezes the heap (None: nobody).
+GC_FREEZE_BY: dict[tuple[str, str], str | None] = {
+    ("music", "default"): "provider, as shipped: [aimlapi] triggerer_gc_freeze (default True), first run",
+    ("music", "freeze-off"): None,
+    ("http", "default"): None,
+    ("http", "gc-freeze"): "benchmark: gc.freeze() in the child after its warm-up",
 }
 
 
@@ -119,18 +123,20 @@ def run_phase(
     duration: float,
     poll: float,
     stagger: float,
-    gc_freeze: bool = False,
+    config: str = "default",
 ) -> dict[str, Any]:
-    """One phase in a fresh child. ``gc_freeze``: ours through the provider's opt-in (the child does
-    not freeze anything itself), the peer through ``gc.freeze()`` in the child after its warm-up."""
+    """One phase in a fresh child. ``config`` (see GC_FREEZE_BY): ours ``default`` (the option unset:
+    the provider freezes, the child does not) or ``freeze-off`` (the option False); the peer
+    ``default`` or ``gc-freeze`` (``gc.freeze()`` in the child after its warm-up)."""
+    freeze_by = GC_FREEZE_BY[(kind, config)]
     api = _Api(emu.base_url)
     emu.reset()
     api.config(generation_seconds=0.0, queued_seconds=0.0)
     warm_id = api.create()
     child_env = dict(env)
     child_env.pop(GC_FREEZE_ENV, None)  # ours as shipped: the option unset
-    if gc_freeze and kind == "music":
-        child_env[GC_FREEZE_ENV] = "True"
+    if config == "freeze-off":
+        child_env[GC_FREEZE_ENV] = "False"
     workdir = Path(tempfile.mkdtemp(prefix="music-bench-trig-"))
     errlog = (workdir / "child.err").open("wb")
     child = subprocess.Popen(
@@ -150,7 +156,7 @@ def run_phase(
             str(stagger),
             "--warm-id",
             warm_id,
-            *(["--gc-freeze"] if gc_freeze and kind == "http" else []),
+            *(["--gc-freeze"] if config == "gc-freeze" else []),
         ],
         env=child_env,
         cwd=REPO,
@@ -160,15 +166,16 @@ def run_phase(
         text=True,
     )
     try:
-        result = _drive(emu, api, child, kind, n, duration, poll, workdir, expect_frozen=gc_freeze)
+        frozen = freeze_by is not None
+        result = _drive(emu, api, child, kind, n, duration, poll, workdir, expect_frozen=frozen)
     finally:
         api.close()
         if child.poll() is None:
             child.kill()
             child.wait(10)
         errlog.close()
-    result["config"] = "gc-freeze" if gc_freeze else "default"
-    result["gc_freeze_by"] = GC_FREEZE_BY[kind] if gc_freeze else None
+    result["config"] = config
+    result["gc_freeze_by"] = freeze_by
     result["stagger_s"] = stagger
     return result
 
@@ -290,7 +297,7 @@ def _drive(
 
 LABELS = {
     ("music", "default"): "ours (as shipped)",
-    ("music", "gc-freeze"): "ours, triggerer_gc_freeze=True",
+    ("music", "freeze-off"): "ours, triggerer_gc_freeze=False",
     ("http", "default"): "peer (HttpSensorTrigger)",
     ("http", "gc-freeze"): "peer, gc.freeze() in child",
 }
@@ -308,13 +315,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument(
         "--burst-only",
         action="store_true",
-        help="only ours (as shipped), all triggers started at the same instant (a triggerer restart)",
+        help="only ours, all triggers started at the same instant (a triggerer restart)",
     )
     p.add_argument(
         "--gc-freeze",
         action="store_true",
-        help="every phase with the heap frozen: ours through [aimlapi] triggerer_gc_freeze = True, the peer "
-        "by gc.freeze() in its child after the warm-up (the default run already has ours with the opt-in)",
+        help="ours as shipped (the provider freezes the heap) against the peer given the same treatment: "
+        "gc.freeze() in its child after the warm-up",
+    )
+    p.add_argument(
+        "--freeze-off",
+        action="store_true",
+        help="with --burst-only: ours with [aimlapi] triggerer_gc_freeze = False",
     )
     args = p.parse_args(argv)
     n = args.n or (100 if args.quick else 1000)
@@ -325,11 +337,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     suffix = ("_gc_freeze" if args.gc_freeze else "") + ("_quick" if args.quick else "")
 
     if args.gc_freeze:
-        kinds = [("music", True), ("http", True)]
-        shape = "ours with triggerer_gc_freeze=True vs the peer after gc.freeze()"
+        kinds = [("music", "default"), ("http", "gc-freeze")]
+        shape = "ours as shipped vs the peer after gc.freeze()"
     else:
-        kinds = [("music", False), ("http", False), ("music", True)]
-        shape = "ours as shipped, the peer, ours with triggerer_gc_freeze=True"
+        kinds = [("music", "default"), ("http", "default"), ("music", "freeze-off")]
+        shape = "ours as shipped, the peer, ours with triggerer_gc_freeze=False"
     header(
         f"1. Triggerer scale: {n} triggers in one asyncio loop, poll every {poll:g} s, "
         + (
@@ -351,14 +363,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             {"conn_type": "http", "host": emu.base_url, "extra": {"Authorization": f"Bearer {EMULATOR_KEY}"}}
         )
         if args.burst_only:
-            return _burst_only(emu, env, n, min(duration, 35.0), poll, reps, args.gc_freeze, suffix)
+            config = "freeze-off" if args.freeze_off else "default"
+            return _burst_only(emu, env, n, min(duration, 35.0), poll, reps, config, suffix)
         for _ in range(reps):
-            for kind, freeze in kinds:
-                r = run_phase(emu, env, kind, n, duration, poll, stagger, freeze)
+            for kind, config in kinds:
+                r = run_phase(emu, env, kind, n, duration, poll, stagger, config)
                 phases.append(r)
                 _print_phase(r)
         if args.burst:
-            burst = run_phase(emu, env, "music", n, min(duration, 35.0), poll, 0.0, args.gc_freeze)
+            burst = run_phase(emu, env, "music", n, min(duration, 35.0), poll, 0.0)
             _print_phase(burst, label="ours, all started at once")
 
     summary = summarize(phases, n=n, duration=duration, poll=poll, reps=reps, gc_freeze=args.gc_freeze)
@@ -412,50 +425,47 @@ def _group(prefix: str, rs: list[dict[str, Any]]) -> dict[str, Any]:
 def summarize(
     phases: list[dict[str, Any]], *, n: int, duration: float, poll: float, reps: int, gc_freeze: bool
 ) -> dict[str, Any]:
-    """Medians per kind of phase and the verdicts. ``ours_*``: as shipped (default config);
-    ``ours_gc_freeze_*``: with ``[aimlapi] triggerer_gc_freeze = True``; ``peer_*``: the peer (after
-    ``gc.freeze()`` in its child when ``gc_freeze``). The CPU ratio pairs ours (default config, or the
-    opt-in when ``gc_freeze``) with the peer phase of the same rep."""
-    ours, ours_gc, peer = (
+    """Medians per kind of phase and the verdicts. ``ours_*``: as shipped (default config, the
+    provider freezes the heap); ``ours_freeze_off_*``: with ``[aimlapi] triggerer_gc_freeze = False``;
+    ``peer_*``: the peer (after ``gc.freeze()`` in its child when ``gc_freeze``). The CPU ratio pairs
+    ours as shipped with the peer phase of the same rep. The targets are judged on ours as shipped."""
+    ours, ours_off, peer = (
         _of(phases, "music", "default"),
-        _of(phases, "music", "gc-freeze"),
+        _of(phases, "music", "freeze-off"),
         _of(phases, "http"),
     )
-    base = ours_gc if gc_freeze else ours
-    pairs = [
-        round(ratio(x["cpu_per_poll_us"], y["cpu_per_poll_us"]), 3) for x, y in zip(base, peer, strict=False)
-    ]
-    opt_in_pairs = [
-        round(ratio(x["cpu_per_poll_us"], y["cpu_per_poll_us"]), 3)
-        for x, y in zip(ours_gc, peer, strict=False)
-    ]
+
+    def pairs_of(rs: list[dict[str, Any]]) -> list[float]:
+        return [
+            round(ratio(x["cpu_per_poll_us"], y["cpu_per_poll_us"]), 3)
+            for x, y in zip(rs, peer, strict=False)
+        ]
+
+    pairs = pairs_of(ours)
     s: dict[str, Any] = {
         "n": n,
         "duration_s": duration,
         "poll_interval_s": poll,
         "reps": reps,
         "gc_freeze": gc_freeze,
-        "gc_freeze_ours_by": GC_FREEZE_BY["music"],
-        "gc_freeze_peer_by": GC_FREEZE_BY["http"] if gc_freeze else None,
-        "cpu_ratio_of": (
-            "ours with triggerer_gc_freeze=True / peer after gc.freeze()"
-            if gc_freeze
-            else "ours as shipped (default config) / peer"
-        ),
+        "gc_freeze_ours_by": GC_FREEZE_BY[("music", "default")],
+        "gc_freeze_peer_by": GC_FREEZE_BY[("http", "gc-freeze")] if gc_freeze else None,
+        "cpu_ratio_of": "ours as shipped / peer" + (" after gc.freeze()" if gc_freeze else ""),
         **_group("ours", ours),
-        **_group("ours_gc_freeze", ours_gc),
+        **_group("ours_freeze_off", ours_off),
         **_group("peer", peer),
         "probe_max_stall_ms": [r["probe_max_stall_ms"] for r in phases],
         "probe_stalls_over_50ms": [r["probe_stalls_over_50ms"] for r in phases],
         "cpu_ratio_per_pair": pairs,
         "cpu_ratio": round(median(pairs), 3) if pairs else None,
-        "ours_gc_freeze_cpu_ratio_per_pair": opt_in_pairs,
+        "ours_freeze_off_cpu_ratio_per_pair": pairs_of(ours_off),
         "emulator_cpu_util_max": max((r["emulator_cpu_util"] for r in phases), default=None),
     }
-    rss = s.get("ours_rss_peak_per_trigger_kb", s.get("ours_gc_freeze_rss_peak_per_trigger_kb"))
-    s["rss_of"] = "ours as shipped" if ours else "ours with triggerer_gc_freeze=True"
+    rss = s.get("ours_rss_peak_per_trigger_kb")
     s["pass_stall"] = s["ours_max_stall_ms_worst"] < TARGET_STALL_MS if ours else None
-    s["pass_stall_gc_freeze"] = s["ours_gc_freeze_max_stall_ms_worst"] < TARGET_STALL_MS if ours_gc else None
+    s["pass_stall_freeze_off"] = (
+        s["ours_freeze_off_max_stall_ms_worst"] < TARGET_STALL_MS if ours_off else None
+    )
     s["pass_cpu"] = s["cpu_ratio"] <= TARGET_CPU_RATIO if pairs else None
     s["pass_rss"] = rss <= TARGET_RSS_KB if rss is not None else None
     return s
@@ -474,18 +484,18 @@ def _stall_text(s: dict[str, Any], p: str) -> str:
 
 
 def report(s: dict[str, Any]) -> None:
-    """The verdict lines (default config and the opt-in labelled apart)."""
+    """The verdict lines (ours as shipped; the freeze switched off, labelled apart)."""
     line("")
     if "ours_phases" in s:
         line(
             f"  longest stall, ours as shipped (default config): {_stall_text(s, 'ours')}"
             f"  target < {TARGET_STALL_MS:g} ms  {verdict(s['pass_stall'])}"
         )
-    if "ours_gc_freeze_phases" in s:
+    if "ours_freeze_off_phases" in s:
         line(
-            f"  longest stall, ours with [aimlapi] triggerer_gc_freeze = True (opt-in): "
-            f"{_stall_text(s, 'ours_gc_freeze')}  target < {TARGET_STALL_MS:g} ms  "
-            f"{verdict(s['pass_stall_gc_freeze'])}"
+            f"  longest stall, ours with [aimlapi] triggerer_gc_freeze = False: "
+            f"{_stall_text(s, 'ours_freeze_off')}  (< {TARGET_STALL_MS:g} ms: "
+            f"{verdict(s['pass_stall_freeze_off'])})"
         )
     if "peer_phases" in s:
         line(
@@ -496,35 +506,31 @@ def report(s: dict[str, Any]) -> None:
         f"> 50 ms x{s['probe_stalls_over_50ms']} (machine noise)"
     )
     if s["cpu_ratio"] is not None:
-        ours, ours_name, peer_name = (
-            ("ours_gc_freeze", "ours with the opt-in", "the peer after gc.freeze()")
-            if s["gc_freeze"]
-            else ("ours", "ours as shipped", "HttpSensorTrigger")
-        )
+        peer_name = "the peer after gc.freeze()" if s["gc_freeze"] else "HttpSensorTrigger"
         line(
-            f"  CPU per poll: {ours_name} {s[f'{ours}_cpu_per_poll_us']:.0f} us, {peer_name} "
+            f"  CPU per poll: ours as shipped {s['ours_cpu_per_poll_us']:.0f} us, {peer_name} "
             f"{s['peer_cpu_per_poll_us']:.0f} us; ratio (median of side-by-side pairs "
             f"{s['cpu_ratio_per_pair']}) {s['cpu_ratio']:.2f}  target <= {TARGET_CPU_RATIO}  "
             f"{verdict(s['pass_cpu'])}"
         )
-    if "ours_gc_freeze_phases" in s and not s["gc_freeze"]:
+    if "ours_freeze_off_phases" in s:
         line(
-            f"  (with the opt-in: CPU per poll {s['ours_gc_freeze_cpu_per_poll_us']:.0f} us, "
-            f"{s['ours_gc_freeze_cpu_ratio_per_pair']} of the same rep's peer)"
+            f"  (with the freeze off: CPU per poll {s['ours_freeze_off_cpu_per_poll_us']:.0f} us, "
+            f"{s['ours_freeze_off_cpu_ratio_per_pair']} of the same rep's peer)"
         )
-    rss = "ours" if "ours_phases" in s else "ours_gc_freeze"
-    line(
-        f"  RSS per trigger, {s['rss_of']}: {s[f'{rss}_rss_per_trigger_kb']:.1f} KB at the end, "
-        f"{s[f'{rss}_rss_peak_per_trigger_kb']:.1f} KB at peak"
-        + (
-            f" (with the opt-in {s['ours_gc_freeze_rss_peak_per_trigger_kb']:.1f} KB at peak)"
-            if rss == "ours" and "ours_gc_freeze_phases" in s
-            else ""
+    if s["pass_rss"] is not None:
+        line(
+            f"  RSS per trigger, ours as shipped: {s['ours_rss_per_trigger_kb']:.1f} KB at the end, "
+            f"{s['ours_rss_peak_per_trigger_kb']:.1f} KB at peak"
+            + (
+                f" (with the freeze off {s['ours_freeze_off_rss_peak_per_trigger_kb']:.1f} KB at peak)"
+                if "ours_freeze_off_phases" in s
+                else ""
+            )
+            + (f"; peer {s['peer_rss_per_trigger_kb']:.1f} KB" if "peer_phases" in s else "")
+            + f"  target <= {TARGET_RSS_KB:g} KB  {verdict(s['pass_rss'])}"
         )
-        + (f"; peer {s['peer_rss_per_trigger_kb']:.1f} KB" if "peer_phases" in s else "")
-        + f"  target <= {TARGET_RSS_KB:g} KB  {verdict(s['pass_rss'])}"
-    )
-    for p, name in (("ours", "ours"), ("ours_gc_freeze", "ours+opt-in"), ("peer", "peer")):
+    for p, name in (("ours", "ours"), ("ours_freeze_off", "ours, freeze off"), ("peer", "peer")):
         if f"{p}_phases" in s:
             line(
                 f"  {name}: GC collections gen0/1/2 per phase {s[f'{p}_gc_collections']}, max pauses "
@@ -547,27 +553,27 @@ def _burst_only(
     duration: float,
     poll: float,
     reps: int,
-    freeze: bool,
+    config: str,
     suffix: str,
 ) -> dict[str, Any]:
-    """All N triggers started at the same instant (a triggerer restart): ours, as shipped."""
+    """All N triggers started at the same instant (a triggerer restart): ours, as shipped or freeze off."""
     phases = []
     for _ in range(reps):
-        r = run_phase(emu, env, "music", n, duration, poll, 0.0, freeze)
+        r = run_phase(emu, env, "music", n, duration, poll, 0.0, config)
         phases.append(r)
-        _print_phase(r, label=f"{LABELS[('music', r['config'])]}, burst")
-    p = "ours_gc_freeze" if freeze else "ours"
+        _print_phase(r, label=f"{LABELS[('music', config)]}, burst")
+    p = "ours" if config == "default" else "ours_freeze_off"
     summary = {"n": n, "duration_s": duration, "poll_interval_s": poll, "reps": reps, **_group(p, phases)}
     summary["pass_stall"] = summary[f"{p}_max_stall_ms_worst"] < TARGET_STALL_MS
     line("")
     line(
-        f"  burst, {LABELS[('music', phases[0]['config'])]}: longest stall {_stall_text(summary, p)}; "
+        f"  burst, {LABELS[('music', config)]}: longest stall {_stall_text(summary, p)}; "
         f"the bare-loop probe {summary[f'{p}_probe_max_stall_ms']} ms; peak RSS per trigger "
         f"{summary[f'{p}_rss_peak_per_trigger_kb']} KB; CPU per poll {summary[f'{p}_cpu_per_poll_us']:.0f} us"
         f"  target < {TARGET_STALL_MS:g} ms  {verdict(summary['pass_stall'])}"
     )
     data = {"summary": summary, "phases": phases}
-    save_results("triggerer_burst" + suffix, data)
+    save_results("triggerer_burst" + ("_freeze_off" if config != "default" else "") + suffix, data)
     return data
 
 

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -132,7 +132,7 @@ def run_dag(
 def xcom_values(dag_id: str, task_id: str, key: str = "return_value") -> list[Any]:
     """Every XCom value of a task in the session's metadata database (newest run last)."""
     db = _HOME / "airflow.db"
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn:
         rows = conn.execute(
             "SELECT value FROM xcom WHERE dag_id = ? AND task_id = ? AND key = ? ORDER BY timestamp",
             (dag_id, task_id, key),
@@ -145,7 +145,7 @@ def xcom_values(dag_id: str, task_id: str, key: str = "return_value") -> list[An
 
 def asset_events(uri: str) -> list[dict[str, Any]]:
     """The extras of every asset event recorded for ``uri`` (oldest first)."""
-    with sqlite3.connect(_HOME / "airflow.db") as conn:
+    with closing(sqlite3.connect(_HOME / "airflow.db")) as conn:
         rows = conn.execute(
             "SELECT e.extra FROM asset_event e JOIN asset a ON a.id = e.asset_id"
             " WHERE a.uri = ? ORDER BY e.id",

@@ -203,3 +203,75 @@ def test_redact_url_drops_query_and_userinfo() -> None:
     assert _wire.redact_url("https://u:p@cdn.x/a/b.mp3?sig=secret#f") == "https://cdn.x/a/b.mp3?..."
     assert _wire.model_of("u:elevenlabs/eleven_music") == "elevenlabs/eleven_music"
     assert _wire.model_of("nanoid123") is None
+
+
+# --- what a misbehaving service can send ---------------------------------------------------------
+
+KEY = "sk-canary-7f3a9c"
+
+
+def test_deeply_nested_json_is_a_garbled_answer_not_a_crash() -> None:
+    deep = b"[" * 100_000
+    with pytest.raises(MusicSubmitUncertainError, match="not a JSON object"):
+        _wire.parse_submit_response(200, {}, deep)
+    with pytest.raises(MusicTransientError, match="not a JSON object"):
+        _wire.parse_generation_response(200, {}, deep, "g:m/x")
+    err = _wire.error_from_response("submit", 502, {}, deep)
+    assert isinstance(err, MusicSubmitUncertainError)
+
+
+def test_echoed_key_is_redacted_from_every_message() -> None:
+    keys = (KEY,)
+    with pytest.raises(MusicSubmitUncertainError) as garbled_post:
+        _wire.parse_submit_response(200, {}, _body(echo=f"Bearer {KEY}"), keys)
+    with pytest.raises(MusicTransientError) as garbled_get:
+        _wire.parse_generation_response(200, {}, f"<p>Bearer {KEY}</p>".encode(), "g:m/x", keys)
+    odd = _wire.parse_generation_response(200, {}, _body(status=f"weird {KEY}", id=KEY), "g:m/x", keys)
+    from_body = _wire.error_from_response("status", 500, {}, _body(requestId=KEY, message="x"), keys)
+    from_header = _wire.error_from_response("status", 500, {"X-Request-Id": KEY}, b"", keys)
+    texts = [
+        str(garbled_post.value),
+        str(garbled_get.value),
+        _wire.generation_failure_text(odd),
+        odd.raw_status,
+        str(from_body),
+        str(from_body.request_id),
+        str(from_header),
+    ]
+    assert all(KEY not in t for t in texts), texts
+    assert "***" in str(garbled_post.value) and "***" in odd.raw_status
+    assert odd.id == "g:m/x"  # the id asked for, never what the body echoes
+
+
+def test_a_huge_status_value_is_shortened_in_messages() -> None:
+    odd = _wire.parse_generation_response(200, {}, _body(status="z" * 10_000), "g:m/x")
+    assert len(_wire.generation_failure_text(odd)) < 300
+
+
+@pytest.mark.parametrize("gen_id", ["abc\n", "x" * 600, "a\x00b"])
+def test_an_unusable_id_from_the_post_is_an_uncertain_submit(gen_id: str) -> None:
+    # Created (maybe billed) but impossible to poll: fail without a resend, never record it.
+    with pytest.raises(MusicSubmitUncertainError, match="unusable generation id"):
+        _wire.parse_submit_response(200, {}, _body(id=gen_id))
+
+
+@pytest.mark.parametrize(
+    ("fields", "url"),
+    [
+        ({"audio_file": {"url": " https://cdn/a.mp3 "}}, "https://cdn/a.mp3"),
+        ({"audio_file": "https://cdn/b.mp3"}, "https://cdn/b.mp3"),
+        ({"audio_file": {}, "audio_url": "https://cdn/c.mp3"}, "https://cdn/c.mp3"),
+        ({"audio_file": None, "audio_url": "https://cdn/d.mp3"}, "https://cdn/d.mp3"),
+        ({"audio_file": {"url": "   "}}, None),
+        ({"audio_url": "  "}, None),
+        ({"audio_file": {"url": 5}}, None),
+    ],
+)
+def test_audio_url_shapes(fields: dict[str, object], url: str | None) -> None:
+    gen = _wire.parse_generation_response(200, {}, _body(status="completed", **fields), "g:m/x")
+    assert gen.audio_url == url
+
+
+@pytest.mark.parametrize("url", ["https://cdn:abc/x.mp3", "https://cdn:99999/x.mp3", "https://[cdn/x.mp3"])
+def test_redact_url_of_an_unparseable_url(url: str) -> None:
+    assert _wire.redact_url(url) == "<unparseable URL>"

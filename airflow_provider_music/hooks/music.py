@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -269,18 +270,24 @@ class MusicGenerationHook(BaseHook):
 
     def _send(self, request: ApiRequest) -> tuple[int, Mapping[str, str], bytes]:
         import requests
+        import urllib3
 
+        read_timeout = self._read_timeout(self.settings)
+        # The whole answer within connect + read timeout: a body dripping a byte per read timeout
+        # would otherwise hold the worker for ever.
+        deadline = time.monotonic() + CONNECT_TIMEOUT_S + read_timeout
         try:
-            response = self.session.request(
+            with self.session.request(
                 request.method,
                 request.url,
                 params=request.params,
                 json=request.json_body,
-                timeout=(CONNECT_TIMEOUT_S, self._read_timeout(self.settings)),
+                timeout=(CONNECT_TIMEOUT_S, read_timeout),
                 allow_redirects=False,
-            )
-            return response.status_code, response.headers, response.content
-        except requests.RequestException as exc:
+                stream=True,
+            ) as response:
+                return response.status_code, response.headers, _read_bounded(response, deadline)
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
             raise _wire.transport_error(request.operation, exc, sent=_requests_sent(exc)) from None
 
     # --- delivery (workers) -----------------------------------------------------------------------
@@ -290,18 +297,30 @@ class MusicGenerationHook(BaseHook):
         """Open the audio URL for streaming; the API key is never sent to the CDN host."""
         import requests
 
-        scheme = urlsplit(url).scheme.lower()
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018  # raises ValueError for a port that is not a number in range
+            scheme = parts.scheme.lower()
+        except ValueError:
+            raise MusicAudioInvalidError(f"The audio URL {_wire.redact_url(url)} cannot be parsed") from None
         if scheme not in ("http", "https"):
             raise MusicAudioInvalidError(
                 f"Refusing to fetch audio from a {scheme or 'scheme-less'} URL: only http(s) is allowed"
             )
+        if not parts.hostname:
+            raise MusicAudioInvalidError(f"The audio URL {_wire.redact_url(url)} has no host")
         shown = _wire.redact_url(url)
         try:
             response = requests.get(
                 url,
                 stream=True,
                 timeout=(CONNECT_TIMEOUT_S, self._read_timeout(self.settings)),
-                headers={"User-Agent": _wire.USER_AGENT, "Accept": "audio/*, */*;q=0.1"},
+                # identity: the bytes stored are the bytes counted against Content-Length.
+                headers={
+                    "User-Agent": _wire.USER_AGENT,
+                    "Accept": "audio/*, */*;q=0.1",
+                    "Accept-Encoding": "identity",
+                },
             )
         except requests.RequestException as exc:
             raise MusicDeliveryError(
@@ -391,8 +410,11 @@ class MusicGenerationHook(BaseHook):
                 ssl_context = await asyncio.to_thread(_shared_ssl_context)
             self._async_client = aiohttp.ClientSession(
                 headers=_wire.auth_headers(settings.api_key),
+                # total: a body dripping a byte per read timeout cannot hold a poll for ever.
                 timeout=aiohttp.ClientTimeout(
-                    total=None, sock_connect=CONNECT_TIMEOUT_S, sock_read=self._read_timeout(settings)
+                    total=CONNECT_TIMEOUT_S + self._read_timeout(settings),
+                    sock_connect=CONNECT_TIMEOUT_S,
+                    sock_read=self._read_timeout(settings),
                 ),
                 # One pooled connection, kept across polls (aiohttp's 15 s default is shorter than
                 # many poll intervals, which would mean a new TCP and TLS handshake per poll).
@@ -475,6 +497,28 @@ def _env_proxy(base_url: str) -> str | None:
     return proxy
 
 
+def _read_bounded(response: requests.Response, deadline: float) -> bytes:
+    """
+    The body, cut at MAX_API_RESPONSE_BYTES (a cut body fails to parse: a garbled answer) and read
+    by ``deadline`` (else a ReadTimeout, which a POST treats as "may have been created"). ``read1``
+    returns what has arrived, so a body that drips a byte at a time still meets the deadline check.
+    """
+    import requests
+
+    raw = response.raw
+    pieces: list[bytes] = []
+    size = 0
+    while size < MAX_API_RESPONSE_BYTES:
+        if time.monotonic() > deadline:
+            raise requests.exceptions.ReadTimeout("the answer did not arrive within the read timeout")
+        piece = raw.read1(64 * 1024, decode_content=True)
+        if not piece:
+            break
+        pieces.append(piece)
+        size += len(piece)
+    return b"".join(pieces)[:MAX_API_RESPONSE_BYTES]
+
+
 def _requests_sent(exc: BaseException) -> bool:
     """False when requests failed before the request reached the server (refused, DNS, connect timeout)."""
     import requests
@@ -506,8 +550,13 @@ class _AudioStream:
         self.chunk_size = chunk_size
         self.shown_url = shown_url
         self.content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower() or None
-        length = response.headers.get("Content-Length")
-        self.content_length = int(length) if length and length.strip().isdigit() else None
+        length = (response.headers.get("Content-Length") or "").strip()
+        encoding = (response.headers.get("Content-Encoding") or "identity").strip().lower()
+        # With a Content-Encoding (sent despite "identity"), Content-Length counts the encoded bytes,
+        # not the decoded ones written; urllib3 still fails a body cut short of it.
+        self.content_length = (
+            int(length) if encoding == "identity" and re.fullmatch(r"[0-9]{1,18}", length) else None
+        )
         self.url_path = urlsplit(response.url or "").path
 
     def chunks(self) -> Iterator[bytes]:

@@ -19,6 +19,7 @@ from airflow_provider_music.defaults import (
     DEFAULT_CONN_ID,
     DEFAULT_MAX_CONSECUTIVE_POLL_FAILURES,
     DEFAULT_POLL_INTERVAL_S,
+    DEFAULT_TRIGGERER_GC_FREEZE,
 )
 from airflow_provider_music.exceptions import AirflowFailException, MusicProviderError, MusicTransientError
 from airflow_provider_music.hooks.music import MusicGenerationHook
@@ -28,13 +29,14 @@ _heap_checked = False
 
 def freeze_heap_once() -> bool:
     """
-    With ``[aimlapi] triggerer_gc_freeze = True``: ``gc.freeze()`` once per process, on the first run.
+    ``gc.freeze()`` once per process, on the first run, unless ``[aimlapi] triggerer_gc_freeze = False``.
 
     A full collection walks every object of the triggerer (~170k here: Airflow itself), stopping
-    every trigger for 100+ ms on a small machine; frozen objects are never walked again. Objects
-    that exist at that moment and later die in a reference cycle are not reclaimed: a one-time,
-    bounded cost, and why it is opt-in (it acts on the whole process, not on this provider alone).
-    Returns whether it froze.
+    every trigger for 100+ ms on a small machine; frozen objects are never walked again. One full
+    collection runs first, so garbage of that moment is released rather than frozen. Objects alive
+    then that later die in a reference cycle are not reclaimed: a one-time cost, bounded by the heap
+    at that moment (Airflow's DAG-processor manager freezes its heap the same way). It acts on the
+    whole process, hence the switch. Returns whether it froze.
     """
     global _heap_checked
     if _heap_checked:
@@ -42,10 +44,13 @@ def freeze_heap_once() -> bool:
     _heap_checked = True
     from airflow.configuration import conf
 
-    if not conf.getboolean(CONFIG_SECTION, CONFIG_TRIGGERER_GC_FREEZE, fallback=False):
+    if not conf.getboolean(CONFIG_SECTION, CONFIG_TRIGGERER_GC_FREEZE, fallback=DEFAULT_TRIGGERER_GC_FREEZE):
         return False
     import aiohttp  # noqa: F401  # the hook imports it lazily; load it first so it is frozen too
 
+    # Collect first: garbage that exists now (connections, files, sockets in reference cycles) is
+    # released normally instead of being frozen, and so held open, for the life of the process.
+    gc.collect()
     gc.freeze()
     return True
 
@@ -109,7 +114,10 @@ class MusicGenerationTrigger(BaseTrigger):
         # One hook, so one HTTP client and one connection lookup, for the whole run; no inner
         # retries: this loop spaces transient failures by at least a poll interval itself.
         if freeze_heap_once():
-            self.log.info("Froze the heap for the garbage collector ([aimlapi] triggerer_gc_freeze)")
+            self.log.info(
+                "Froze the heap for the garbage collector, once per triggerer process "
+                "([aimlapi] triggerer_gc_freeze = False turns this off)"
+            )
         hook = MusicGenerationHook(self.conn_id, max_attempts=1)
         failures = 0
         # Spread the first polls: after a triggerer restart a thousand triggers start in the same

@@ -194,8 +194,6 @@ class Deployment:
                 "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.5",
                 "AIRFLOW__SCHEDULER__TRIGGER_TIMEOUT_CHECK_INTERVAL": "5",
                 "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "1",
-                # The provider's opt-in, exercised in a real triggerer (see test_deployment).
-                "AIRFLOW__AIMLAPI__TRIGGERER_GC_FREEZE": "True",
                 "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": "6",
                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
                 "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "30",

@@ -167,7 +167,7 @@ def test_triggerer_killed_mid_poll_the_run_still_succeeds_once(d: Deployment) ->
     second_log = _trigger_log(d, DAILY, run_id, "wait_and_store", second_job)
     assert "starting" in first_log and "Trigger fired event" not in first_log, first_log
     assert "Trigger fired event" in second_log and "'status': 'success'" in second_log, second_log
-    # [aimlapi] triggerer_gc_freeze = True: the new triggerer's first run of our trigger froze its heap.
+    # [aimlapi] triggerer_gc_freeze (on by default): the new triggerer's first run of ours froze its heap.
     assert "Froze the heap for the garbage collector" in second_log, second_log
 
     stats = d.emulator_stats()

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+import urllib3
 from airflow.sdk import ObjectStoragePath
 from conftest import EMULATOR_KEY, conn_json
 
@@ -375,7 +382,10 @@ class _Adapter(requests.adapters.BaseAdapter):
         response = requests.Response()
         response.status_code = status
         response.headers.update(headers)
-        response._content = body
+        # read as a stream, as requests' own adapter hands it over
+        response.raw = urllib3.HTTPResponse(
+            body=io.BytesIO(body), headers=headers, status=status, preload_content=False
+        )
         response.url = request.url or ""
         response.request = request
         return response
@@ -388,3 +398,164 @@ def _mount(hook: MusicGenerationHook, handler: Any) -> None:
     adapter = _Adapter(handler)
     hook.session.mount("http://", adapter)
     hook.session.mount("https://", adapter)
+
+
+# --- answers no well-behaved server sends (a socket written by hand) ----------------------------
+
+
+class _RawServer:
+    """Answers every connection with ``answer(conn)``, written by hand; keeps the raw requests."""
+
+    def __init__(self, answer: Callable[[socket.socket, threading.Event], None]) -> None:
+        self.requests: list[bytes] = []
+        self.stop = threading.Event()
+        self._answer = answer
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self._sock.settimeout(0.1)
+        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with conn:
+                data = b""
+                while b"\r\n\r\n" not in data and (chunk := conn.recv(65536)):
+                    data += chunk
+                self.requests.append(data)
+                with contextlib.suppress(OSError):
+                    self._answer(conn, self.stop)
+
+    def close(self) -> None:
+        self.stop.set()
+        self._thread.join(10)
+        self._sock.close()
+
+
+@pytest.fixture
+def raw_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., _RawServer]]:
+    servers: list[_RawServer] = []
+
+    def start(answer: Callable[[socket.socket, threading.Event], None]) -> _RawServer:
+        server = _RawServer(answer)
+        servers.append(server)
+        monkeypatch.setenv("AIRFLOW_CONN_AIMLAPI_DEFAULT", conn_json(server.url, extra={"timeout": 0.5}))
+        return server
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def _drip(conn: socket.socket, stop: threading.Event) -> None:
+    """A 200 whose body never ends: a byte every 0.1 s, each read well within the read timeout."""
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n")
+    while not stop.wait(0.1):
+        conn.sendall(b" ")
+
+
+def test_sync_calls_read_bounded_and_still_reuse_one_connection(emulator: Emulator) -> None:
+    before = emulator.stats()["api_connections"]
+    hook = MusicGenerationHook()
+    gen_id = hook.submit_generation("p")
+    statuses = [hook.get_generation(gen_id).status for _ in range(4)]
+    assert all(s.is_pending() or s.is_success() for s in statuses)
+    assert emulator.stats()["api_connections"] - before == 1  # a POST and four GETs, one connection
+
+
+def test_a_body_that_never_ends_times_out_on_both_sides(
+    raw_server: Callable[..., _RawServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The whole answer must come within connect + read timeout (0.5 + 0.5 s here), not per read.
+    monkeypatch.setattr("airflow_provider_music.hooks.music.CONNECT_TIMEOUT_S", 0.5)
+    raw_server(_drip)
+    started = time.monotonic()
+    with pytest.raises(MusicTransientError, match="while waiting for the answer"):
+        MusicGenerationHook(max_attempts=1).get_generation("g:m/x")
+    with pytest.raises(MusicSubmitUncertainError, match="not resent"):
+        MusicGenerationHook(max_attempts=1).submit_generation("p")
+    with pytest.raises(MusicTransientError, match="while waiting for the answer"):
+        _aget(MusicGenerationHook(max_attempts=1), "g:m/x")
+    assert time.monotonic() - started < 8
+
+
+def test_an_endless_fast_body_is_cut_at_the_limit(raw_server: Callable[..., _RawServer]) -> None:
+    def flood(conn: socket.socket, stop: threading.Event) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n")
+        piece = b"[" * 65536
+        while not stop.is_set():
+            conn.sendall(piece)
+
+    raw_server(flood)
+    # Read up to the 1 MiB limit only, then reported as garbled: a POST is not resent.
+    with pytest.raises(MusicSubmitUncertainError, match="not a JSON object"):
+        MusicGenerationHook(max_attempts=1).submit_generation("p")
+    with pytest.raises(MusicTransientError, match="not a JSON object"):
+        MusicGenerationHook(max_attempts=1).get_generation("g:m/x")
+
+
+def _wav(length_ms: int = 1000) -> bytes:
+    from airflow_provider_music.emulator._audio import audio_stream
+
+    return b"".join(audio_stream("wav", length_ms))
+
+
+def test_gzip_encoded_audio_is_stored_decoded(raw_server: Callable[..., _RawServer], tmp_path: Path) -> None:
+    import gzip
+    import hashlib
+
+    wav = _wav()
+    packed = gzip.compress(wav)
+
+    def answer(conn: socket.socket, stop: threading.Event) -> None:
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: audio/wav\r\nContent-Encoding: gzip\r\n"
+            + f"Content-Length: {len(packed)}\r\nConnection: close\r\n\r\n".encode()
+            + packed
+        )
+
+    server = raw_server(answer)
+    stored = MusicGenerationHook().download_audio(
+        f"{server.url}/a.wav?sig=1", ObjectStoragePath(f"file://{tmp_path}/a.wav")
+    )
+    assert (stored.size_bytes, stored.sha256) == (len(wav), hashlib.sha256(wav).hexdigest())
+    assert (tmp_path / "a.wav").read_bytes() == wav
+    assert b"accept-encoding: identity" in server.requests[0].lower()  # asked for plain bytes
+
+
+def test_an_unreadable_content_length_is_ignored(
+    raw_server: Callable[..., _RawServer], tmp_path: Path
+) -> None:
+    wav = _wav()
+
+    def answer(conn: socket.socket, stop: threading.Event) -> None:
+        # "²" is a digit to str.isdigit() but not to int()
+        head = "HTTP/1.1 200 OK\r\nContent-Type: audio/wav\r\nContent-Length: \u00b2\r\n"
+        conn.sendall(head.encode("utf-8") + b"Connection: close\r\n\r\n" + wav)
+
+    server = raw_server(answer)
+    stored = MusicGenerationHook().download_audio(
+        f"{server.url}/a.wav", ObjectStoragePath(f"file://{tmp_path}/a.wav")
+    )
+    assert stored.size_bytes == len(wav)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("https://cdn:99999/x.wav", "cannot be parsed"),
+        ("https://cdn:abc/x.wav", "cannot be parsed"),
+        ("https://[cdn/x.wav", "cannot be parsed"),
+        ("http:///x.wav", "has no host"),
+    ],
+)
+def test_a_malformed_audio_url_is_an_audio_error(url: str, message: str, tmp_path: Path) -> None:
+    with pytest.raises(MusicAudioInvalidError, match=message):
+        MusicGenerationHook().download_audio(url, ObjectStoragePath(f"file://{tmp_path}/x.wav"))
+    assert list(tmp_path.iterdir()) == []

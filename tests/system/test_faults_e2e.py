@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,7 @@ def _env(emu: Emulator, out: Path) -> dict[str, str]:
 
 
 def _ti_rows(home: Path, dag_id: str) -> list[tuple[str, str, int]]:
-    with sqlite3.connect(home / "airflow.db") as conn:
+    with closing(sqlite3.connect(home / "airflow.db")) as conn:
         return conn.execute(
             "SELECT task_id, state, try_number FROM task_instance WHERE dag_id = ?", (dag_id,)
         ).fetchall()
