@@ -23,6 +23,7 @@ from airflow_provider_music.defaults import (
     BACKOFF_MAX_S,
     DEFAULT_HOST,
     DEFAULT_MODEL,
+    FAILURE_MESSAGE_MAX_CHARS,
     GENERATE_AUDIO_PATH,
     MUSIC_LENGTH_MAX_MS,
     MUSIC_LENGTH_MIN_MS,
@@ -272,6 +273,13 @@ def parse_retry_after(headers: Mapping[str, str]) -> float | None:
 
 def failure_message(payload: object) -> str:
     """The most useful text in a failure payload: ``message``, then ``detail[].msg``, then raw JSON."""
+    text = _failure_text(payload, depth=0)
+    if len(text) > FAILURE_MESSAGE_MAX_CHARS:  # a service may send megabytes: a message stays readable
+        return text[:FAILURE_MESSAGE_MAX_CHARS] + "..."
+    return text
+
+
+def _failure_text(payload: object, depth: int) -> str:
     if isinstance(payload, str) and payload.strip():
         return payload.strip()
     if isinstance(payload, Mapping):
@@ -289,13 +297,16 @@ def failure_message(payload: object) -> str:
                 if msgs:
                     return "; ".join(msgs)
         nested = payload.get("error")
-        if nested is not None and nested is not payload:
-            text = failure_message(nested)
+        if nested is not None and nested is not payload and depth < 8:  # {"error": {"error": ...}}
+            text = _failure_text(nested, depth + 1)
             if text:
                 return text
     if payload in (None, "", {}, []):
         return ""
-    return json.dumps(payload, sort_keys=True, default=str)[:1000]
+    try:
+        return json.dumps(payload, sort_keys=True, default=str)[:FAILURE_MESSAGE_MAX_CHARS]
+    except (ValueError, RecursionError):  # nested too deep to print
+        return f"an unreadable {type(payload).__name__}"
 
 
 def _detail_text(item: object) -> str:

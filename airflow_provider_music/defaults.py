@@ -43,14 +43,16 @@ ASYNC_MAX_CONNECTIONS: Final = 2
 SHARED_CONNECTION_TTL_S: Final = 60.0
 # A status or submit answer is a few hundred bytes; a bigger body is not the API talking.
 MAX_API_RESPONSE_BYTES: Final = 1024 * 1024
+# A service's failure text is cut to this in exception messages (it may send megabytes).
+FAILURE_MESSAGE_MAX_CHARS: Final = 1000
 # A Retry-After larger than this is a sign of an outage, not of a short throttle.
 RETRY_AFTER_MAX_S: Final = 120.0
 
 # --- Triggerer (Airflow config, section [aimlapi]) ------------------------------------------------
 CONFIG_SECTION: Final = "aimlapi"
-# On the first trigger run in a triggerer process, gc.freeze() what is alive then (Airflow itself,
-# mostly), so the collector's full passes no longer walk it and stop the loop for 100+ ms. On by
-# default (as Airflow's own DAG-processor manager freezes its heap for good); False turns it off.
+# On the first trigger run in a triggerer process, gc.collect() and gc.freeze() what is alive then
+# (Airflow itself, mostly), so the collector's full passes no longer walk it and stop the loop for
+# 100+ ms. On by default (as Airflow's DAG-processor manager freezes its heap); False turns it off.
 CONFIG_TRIGGERER_GC_FREEZE: Final = "triggerer_gc_freeze"
 DEFAULT_TRIGGERER_GC_FREEZE: Final = True
 

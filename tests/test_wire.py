@@ -275,3 +275,17 @@ def test_audio_url_shapes(fields: dict[str, object], url: str | None) -> None:
 @pytest.mark.parametrize("url", ["https://cdn:abc/x.mp3", "https://cdn:99999/x.mp3", "https://[cdn/x.mp3"])
 def test_redact_url_of_an_unparseable_url(url: str) -> None:
     assert _wire.redact_url(url) == "<unparseable URL>"
+
+
+def test_failure_messages_stay_short_and_survive_deep_nesting() -> None:
+    assert len(_wire.failure_message({"message": "x" * 50_000})) <= 1003
+    deep: object = "boom"
+    for _ in range(500):
+        deep = {"error": deep}
+    # Eight levels are followed; deeper nesting is printed (bounded), never a RecursionError.
+    text = _wire.failure_message(deep)
+    assert len(text) <= 1003 and text
+    gen = _wire.parse_generation_response(200, {}, _body(status="error", error=deep), "g:m/x")
+    assert gen.status is GenerationStatus.ERROR and len(_wire.generation_failure_text(gen)) < 1200
+    shallow: object = {"error": {"error": {"message": "inner"}}}
+    assert _wire.failure_message(shallow) == "inner"
