@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "AAC",
+    "AUDIO_EXTENSIONS",
     "FLAC",
     "FORMATS",
     "HEADER_BYTES",
@@ -26,6 +27,7 @@ __all__ = [
     "AudioFormat",
     "duration_seconds",
     "format_for",
+    "has_audio_extension",
     "sniff",
 ]
 
@@ -94,6 +96,17 @@ _EXTENSIONS: dict[str, AudioFormat] = {
     "aac": AAC,
     "m4a": M4A,
 }
+
+#: Every file extension taken for audio (lower case): the stored formats' own first, then aliases.
+#: A destination whose name ends in one of them names the object in full; any other name is taken
+#: as the name without its extension, which then follows the audio's format.
+AUDIO_EXTENSIONS: tuple[str, ...] = tuple(dict.fromkeys([f.extension for f in FORMATS] + sorted(_EXTENSIONS)))
+
+
+def has_audio_extension(name: str) -> bool:
+    """Whether ``name`` ends in an extension of :data:`AUDIO_EXTENSIONS` (any case)."""
+    return "." in name and name.rsplit(".", 1)[1].lower() in _EXTENSIONS
+
 
 # ISO base media brands that carry (or commonly carry) audio-only MP4 files.
 _MP4_BRANDS = frozenset(

@@ -4,12 +4,19 @@ A durable record of the generation a task created, so a retry reattaches instead
 Airflow 3.3 offers ``context["task_state_store"]`` (kept across tries of one task instance); on
 older versions an Airflow Variable keyed by dag, task, run and map index (never the try number)
 does the same job.
+
+The record is one JSON object written in one go right after the POST: the generation id, what the
+service reported it cost (``usage``) and the ``X-Client-Request-Id`` the POST carried, so a deferral,
+a retry or a worker crash loses none of them. Records written by earlier versions of the provider
+(the bare generation id as a string) are still read: their usage and client request id are unknown.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_music.defaults import STATE_KEY_GENERATION_ID
@@ -17,8 +24,49 @@ from airflow_provider_music.defaults import STATE_KEY_GENERATION_ID
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class RecordedGeneration:
+    """What an earlier try (or the try before the deferral) knew about its generation."""
+
+    generation_id: str
+    usage: Mapping[str, Any] | None = None
+    client_request_id: str | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "generation_id": self.generation_id,
+                "usage": dict(self.usage) if self.usage is not None else None,
+                "client_request_id": self.client_request_id,
+            },
+            sort_keys=True,
+        )
+
+    @classmethod
+    def parse(cls, value: object) -> RecordedGeneration | None:
+        """A stored value: the JSON object of this version, or the bare id earlier versions wrote."""
+        if not isinstance(value, str) or not value:
+            return None
+        data: object = None
+        if value.startswith("{"):  # generation ids are never JSON objects: this version's record
+            try:
+                data = json.loads(value)
+            except ValueError:
+                data = None
+        generation_id = data.get("generation_id") if isinstance(data, dict) else None
+        if not isinstance(data, dict) or not isinstance(generation_id, str) or not generation_id:
+            return cls(value)  # an earlier version's record: the bare id
+        usage = data.get("usage")
+        request_id = data.get("client_request_id")
+        return cls(
+            generation_id,
+            usage if isinstance(usage, dict) else None,
+            request_id if isinstance(request_id, str) else None,
+        )
+
+
 class GenerationRecord:
-    """Get, set and clear the recorded generation id of the running task instance."""
+    """Get, set and clear the recorded generation of the running task instance."""
 
     def __init__(self, context: Mapping[str, Any]) -> None:
         self._store = context.get("task_state_store")
@@ -35,7 +83,7 @@ class GenerationRecord:
     def backend(self) -> str:
         return "task_state_store" if self._store is not None else "variable"
 
-    def get(self) -> str | None:
+    def get(self) -> RecordedGeneration | None:
         if self._store is not None:
             value = self._store.get(STATE_KEY_GENERATION_ID)
         else:
@@ -46,17 +94,18 @@ class GenerationRecord:
             except Exception:  # an unreachable variable store must not stop a first try
                 log.warning("Could not read the generation record %s", self.variable_key, exc_info=True)
                 value = None
-        return value if isinstance(value, str) and value else None
+        return RecordedGeneration.parse(value)
 
-    def set(self, generation_id: str) -> None:
+    def set(self, record: RecordedGeneration) -> None:
+        value = record.to_json()
         if self._store is not None:
-            self._store.set(STATE_KEY_GENERATION_ID, generation_id)
+            self._store.set(STATE_KEY_GENERATION_ID, value)
         else:
             from airflow.sdk import Variable
 
             Variable.set(
                 self.variable_key,
-                generation_id,
+                value,
                 description="airflow-provider-music: generation created by this task instance",
             )
 

@@ -22,7 +22,12 @@ from airflow_provider_music.defaults import (
     MIN_STORAGE_BLOCK_SIZE,
     UPLOAD_PARTS_IN_MEMORY,
 )
-from airflow_provider_music.exceptions import MusicAudioInvalidError, MusicDeliveryError, MusicProviderError
+from airflow_provider_music.exceptions import (
+    MusicAudioInvalidError,
+    MusicDeliveryError,
+    MusicInputError,
+    MusicProviderError,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
@@ -47,6 +52,159 @@ class StoredAudio:
 
 
 PARTIAL_PREFIX = ".partial-"
+LOCAL_PROTOCOLS = ("", "file", "local")
+S3_PROTOCOLS = ("s3", "s3a", "s3n")
+#: S3 error codes that mean the credentials themselves were refused (not merely a missing permission).
+_S3_BAD_CREDENTIALS = frozenset(
+    {
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+        "InvalidToken",
+        "ExpiredToken",
+        "TokenRefreshRequired",
+        "InvalidSecurity",
+        "AuthorizationHeaderMalformed",
+    }
+)
+_S3_ACCESS_DENIED = frozenset({"AccessDenied", "AllAccessDisabled", "403", "Forbidden"})
+
+
+def object_uri(path: ObjectStoragePath) -> str:
+    """A stable URI without connection id or credentials (used in messages, manifests and Asset URIs)."""
+    protocol = path.protocol or "file"
+    if protocol in LOCAL_PROTOCOLS:
+        return "file://" + str(path.path if str(path.path).startswith("/") else "/" + str(path.path))
+    return f"{protocol}://{str(path.path).lstrip('/')}"
+
+
+def is_local(path: ObjectStoragePath) -> bool:
+    return (path.protocol or "") in LOCAL_PROTOCOLS
+
+
+def _is_s3(path: ObjectStoragePath, fs: Any) -> bool:
+    return path.protocol in S3_PROTOCOLS and hasattr(fs, "_call_s3")
+
+
+def probe_folder(folder: ObjectStoragePath, fs: Any, *, conn_id: str | None) -> None:
+    """
+    One cheap call showing that ``folder`` can take the audio, made before anything is paid for.
+
+    S3: a listing of at most one key under the folder's prefix (it needs ``s3:ListBucket``, which
+    may be limited to that prefix): a missing bucket, refused credentials, or no credentials at all
+    (anonymous access refused) raise ``MusicInputError``; an ``AccessDenied`` with credentials only
+    warns (a policy may allow writing without listing), and an unreachable endpoint raises
+    ``MusicDeliveryError`` (retryable: nothing was paid). A local folder: its nearest existing
+    ancestor must be a folder this worker can write into (a missing folder is created when the audio
+    is stored). Any other store: the folder's ``exists()`` must answer.
+    """
+    shown = object_uri(folder)
+    if is_local(folder):
+        _probe_local(str(folder.path), shown)
+    elif _is_s3(folder, fs):
+        _probe_s3(folder, fs, shown, conn_id)
+    else:
+        try:
+            folder.exists()
+        except PermissionError as exc:
+            raise MusicInputError(f"The storage refused to look into {shown} ({_describe(exc)})") from None
+        except FileNotFoundError:
+            return
+        except Exception as exc:
+            raise MusicDeliveryError(f"Could not reach the storage of {shown} ({_describe(exc)})") from None
+
+
+def _probe_local(folder: str, shown: str) -> None:
+    import os
+
+    nearest = folder
+    while not os.path.exists(nearest):
+        parent = os.path.dirname(nearest)
+        if parent == nearest:
+            break
+        nearest = parent
+    if not os.path.isdir(nearest):
+        raise MusicInputError(
+            f"The destination folder {shown} cannot be created: {nearest} is a file, not a folder"
+        )
+    if not os.access(nearest, os.W_OK | os.X_OK):
+        raise MusicInputError(f"This worker cannot write into {nearest} (needed for {shown})")
+
+
+def _probe_s3(folder: ObjectStoragePath, fs: Any, shown: str, conn_id: str | None) -> None:
+    bucket, key, _ = fs.split_path(str(folder.path))
+    prefix = key.rstrip("/") + "/" if key.strip("/") else ""
+    via = f"storage connection {conn_id!r}" if conn_id else "the default AWS credentials (no storage_conn_id)"
+    try:
+        fs.call_s3("list_objects_v2", Bucket=bucket, Prefix=prefix, MaxKeys=1)
+    except Exception as exc:
+        code, http_status = _s3_error(exc)
+        detail = _describe(exc)
+        if code == "NoSuchBucket":
+            raise MusicInputError(
+                f"The bucket {bucket!r} of {shown} does not exist (asked with {via})"
+            ) from None
+        if code in _S3_BAD_CREDENTIALS:
+            raise MusicInputError(f"S3 refused the credentials of {via} for {shown} ({code})") from None
+        if type(exc).__name__ in ("NoCredentialsError", "PartialCredentialsError"):
+            raise MusicInputError(f"No S3 credentials were found for {shown} ({via})") from None
+        if code in _S3_ACCESS_DENIED or http_status == 403 or isinstance(exc, PermissionError):
+            if getattr(fs, "anon", False):
+                raise MusicInputError(
+                    f"S3 refused anonymous access to {shown}: no credentials were found ({via})"
+                ) from None
+            log.warning(
+                "S3 does not let %s list %s (%s); going on, since a policy may allow writing without "
+                "listing: the write itself will tell",
+                via, shown, detail,
+            )  # fmt: skip
+            return
+        if http_status is not None and 400 <= http_status < 500 and http_status not in (408, 429):
+            raise MusicInputError(f"S3 refused to list {shown} with {via} ({detail})") from None
+        raise MusicDeliveryError(f"Could not reach the storage of {shown} with {via} ({detail})") from None
+
+
+def _s3_error(exc: BaseException | None) -> tuple[str | None, int | None]:
+    """The S3 error code and HTTP status of ``exc`` or of the error it was translated from (s3fs keeps it)."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        response = getattr(exc, "response", None)
+        if isinstance(response, dict):
+            code = (response.get("Error") or {}).get("Code")
+            status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
+            return (str(code) if code else None), (status if isinstance(status, int) else None)
+        exc = exc.__cause__ or exc.__context__
+    return None, None
+
+
+def find_by_stem(
+    folder: ObjectStoragePath, stem: str, extensions: tuple[str, ...]
+) -> ObjectStoragePath | None:
+    """
+    The object ``<stem>.<extension>`` in ``folder`` for the first of ``extensions`` that exists, or None:
+    on S3 with one listing of the keys starting with ``<stem>.``, elsewhere one ``exists()`` per extension.
+    """
+    fs = folder.fs
+    if _is_s3(folder, fs):
+        bucket, key, _ = fs.split_path(str(folder.path))
+        prefix = key.rstrip("/") + "/" if key.strip("/") else ""
+        names: set[str] = set()
+        marker: dict[str, str] = {}
+        while True:
+            page = fs.call_s3("list_objects_v2", Bucket=bucket, Prefix=f"{prefix}{stem}.", **marker)
+            names.update(item["Key"][len(prefix) :] for item in page.get("Contents") or [])
+            if not page.get("IsTruncated"):
+                break
+            marker = {"ContinuationToken": page["NextContinuationToken"]}
+        for extension in extensions:
+            if f"{stem}.{extension}" in names:
+                return folder / f"{stem}.{extension}"
+        return None
+    for extension in extensions:
+        candidate = folder / f"{stem}.{extension}"
+        if candidate.exists():
+            return candidate
+    return None
 
 
 def partial_name(name: str) -> str:
@@ -160,7 +318,7 @@ def write_stream(
     except Exception as exc:  # the storage refused a write (full disk, S3 error, permissions ...)
         _clean_up(sink, dest, in_place)
         raise MusicDeliveryError(
-            f"Writing the audio into {dest.parent} failed after {size} bytes ({_describe(exc)}); "
+            f"Writing the audio into {object_uri(dest.parent)} failed after {size} bytes ({_describe(exc)}); "
             "the partial upload was discarded and any previous object is untouched"
         ) from None
     except BaseException:
@@ -216,7 +374,9 @@ def finalize(stored: StoredAudio, destination: ObjectStoragePath) -> StoredAudio
         stored.path.rename(destination)
     except Exception as exc:
         remove_quietly(stored.path)
-        raise MusicDeliveryError(f"Could not move the audio into place at {destination}: {exc}") from None
+        raise MusicDeliveryError(
+            f"Could not move the audio into place at {object_uri(destination)}: {_describe(exc)}"
+        ) from None
     return StoredAudio(destination, stored.size_bytes, stored.sha256, stored.audio_format, stored.head)
 
 
@@ -227,11 +387,13 @@ def discard(stored: StoredAudio) -> None:
 
 
 def _ensure_folder(folder: ObjectStoragePath) -> None:
-    if folder.protocol in ("", "file", "local"):
+    if is_local(folder):
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise MusicDeliveryError(f"Could not create the folder {folder}: {exc}") from None
+            raise MusicDeliveryError(
+                f"Could not create the folder {object_uri(folder)}: {_describe(exc)}"
+            ) from None
 
 
 def remove_quietly(path: ObjectStoragePath) -> None:

@@ -8,11 +8,13 @@ modules use it at DAG-parse time to validate input.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -38,6 +40,7 @@ from airflow_provider_music.exceptions import (
     MusicRejectedError,
     MusicSubmitUncertainError,
     MusicTransientError,
+    MusicUnreachableError,
 )
 
 USER_AGENT = f"airflow-provider-music/{__version__}"
@@ -58,6 +61,7 @@ class GenerationStatus(str, Enum):
     GENERATING = "generating"
     WAITING = "waiting"  # seen by older clients
     ACTIVE = "active"  # seen by older clients
+    PROCESSING = "processing"  # pending in the vendor's own Python SDK
     COMPLETED = "completed"
     ERROR = "error"
     UNKNOWN = "unknown"  # anything else: treated as a failure, never as "keep waiting"
@@ -83,8 +87,15 @@ class GenerationStatus(str, Enum):
         return self is GenerationStatus.COMPLETED
 
 
+# The vendor SDK's pending set (aimlapi/api-sdk-python, resources/audio/_polling.py).
 _PENDING = frozenset(
-    {GenerationStatus.QUEUED, GenerationStatus.GENERATING, GenerationStatus.WAITING, GenerationStatus.ACTIVE}
+    {
+        GenerationStatus.QUEUED,
+        GenerationStatus.GENERATING,
+        GenerationStatus.WAITING,
+        GenerationStatus.ACTIVE,
+        GenerationStatus.PROCESSING,
+    }
 )
 
 
@@ -98,6 +109,16 @@ class Generation:
     audio_url: str | None = None
     error_message: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    usage: Mapping[str, Any] | None = None  # parse_usage of this answer
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A created generation: its id, the cost the service reported, and the client request id sent."""
+
+    id: str
+    usage: dict[str, Any] | None = None
+    client_request_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +130,7 @@ class ApiRequest:
     operation: Operation
     params: Mapping[str, str] | None = None
     json_body: Mapping[str, Any] | None = None
+    headers: Mapping[str, str] | None = None  # per request, beside the session's auth headers
 
 
 # --- building requests ---------------------------------------------------------------------------
@@ -121,7 +143,11 @@ def normalize_base_url(host: str | None, port: int | None = None, schema: str | 
         return DEFAULT_HOST
     if "://" not in host:
         host = f"https://{host}"
-    parts = urlsplit(host)
+    try:
+        parts = urlsplit(host)
+        parts.port  # noqa: B018  # raises ValueError for a port that is not a number in range
+    except ValueError:
+        raise MusicInputError(f"connection host {host!r} is not a valid URL") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise MusicInputError(f"connection host {host!r} is not an http(s) URL")
     netloc = parts.netloc
@@ -176,13 +202,19 @@ def validate_submission(
     clash = sorted({"model", "prompt", "music_length_ms"} & set(extra_body))
     if clash:
         raise MusicInputError(f"extra_body must not set {', '.join(clash)}: pass them as parameters")
-    allowed = MODEL_FIELDS.get(model)
-    if allowed is not None:
-        unknown = sorted(set(extra_body) - allowed)
+    documented = MODEL_FIELDS.get(model)
+    if documented is not None:
+        extra_ok = sorted(documented - {"model", "prompt", "music_length_ms"})
+        unknown = sorted(set(extra_body) - set(extra_ok))
         if unknown:
+            accepts = (
+                f"extra_body accepts only: {', '.join(extra_ok)}"
+                if extra_ok
+                else f"extra_body accepts no fields for {model} (its documented fields "
+                f"{', '.join(sorted(documented))} are set through parameters)"
+            )
             raise MusicInputError(
-                f"extra_body field(s) {', '.join(unknown)} are not accepted by {model}; "
-                f"allowed fields: {', '.join(sorted(allowed))}"
+                f"extra_body field(s) {', '.join(unknown)} are not accepted by {model}; {accepts}"
             )
     try:
         json.dumps(dict(extra_body))
@@ -203,15 +235,51 @@ def build_submit_request(
     music_length_ms: int | None = None,
     model: str = DEFAULT_MODEL,
     extra_body: Mapping[str, Any] | None = None,
+    client_request_id: str | None = None,
 ) -> ApiRequest:
-    """Validate, then describe ``POST /v2/generate/audio``."""
+    """Validate, then describe ``POST /v2/generate/audio`` (with the client request id when valid)."""
     validate_submission(prompt, music_length_ms, model, extra_body)
     body: dict[str, Any] = {"model": model, "prompt": prompt}
     if music_length_ms is not None:
         body["music_length_ms"] = music_length_ms
     if extra_body:
         body.update(extra_body)
-    return ApiRequest("POST", base_url + GENERATE_AUDIO_PATH, "submit", json_body=body)
+    headers = None
+    if client_request_id is not None and is_valid_client_request_id(client_request_id):
+        headers = {CLIENT_REQUEST_ID_HEADER: client_request_id}
+    return ApiRequest("POST", base_url + GENERATE_AUDIO_PATH, "submit", json_body=body, headers=headers)
+
+
+# --- tracing: the client request id ----------------------------------------------------------------
+
+CLIENT_REQUEST_ID_HEADER = "X-Client-Request-Id"
+CLIENT_REQUEST_ID_MAX_CHARS = 128
+_CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+_READABLE_PART = re.compile(r"[A-Za-z0-9._-]+")
+_HASH_CHARS = 24  # hex digits of sha256: 96 bits
+
+
+def is_valid_client_request_id(value: object) -> bool:
+    """What the service keeps: 1-128 characters of ``[A-Za-z0-9._:-]`` (it drops anything else)."""
+    return isinstance(value, str) and _CLIENT_REQUEST_ID.fullmatch(value) is not None
+
+
+def client_request_id(dag_id: str, run_id: str, task_id: str, map_index: int | None = None) -> str:
+    """
+    A task's ``X-Client-Request-Id``: the same for every try of the same task instance.
+
+    ``dag:run:task`` (``:map_index`` when mapped) when that fits the service's alphabet and length;
+    otherwise a sanitized, shortened form followed by ``::`` and a sha256 of the exact inputs, so
+    distinct task instances keep distinct ids (a readable id never contains ``::``).
+    """
+    index = -1 if map_index is None else int(map_index)
+    parts = [str(dag_id), str(run_id), str(task_id)] + ([str(index)] if index != -1 else [])
+    readable = ":".join(parts)
+    if len(readable) <= CLIENT_REQUEST_ID_MAX_CHARS and all(_READABLE_PART.fullmatch(p) for p in parts):
+        return readable
+    digest = hashlib.sha256(json.dumps([*parts[:3], index]).encode("utf-8")).hexdigest()[:_HASH_CHARS]
+    shown = ":".join(re.sub(r"[^A-Za-z0-9._-]", "_", p) for p in parts)
+    return f"{shown[: CLIENT_REQUEST_ID_MAX_CHARS - 2 - _HASH_CHARS]}::{digest}"
 
 
 def build_status_request(base_url: str, generation_id: str) -> ApiRequest:
@@ -423,10 +491,91 @@ def _shown(value: object, secrets: Iterable[str], limit: int = 80) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
+# --- cost: what the service reported --------------------------------------------------------------
+
+CREDITS_HEADER = "x-aimlapi-credits-used"
+USD_HEADER = "x-aimlapi-usd-spent"
+_PLAIN_DECIMAL = re.compile(r"[0-9]{1,20}(\.[0-9]{1,20})?")
+
+
+def parse_usage(headers: Mapping[str, str] | None, body: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """
+    ``{"credits_used": int | None, "usd_spent": str | None}`` as the service reported it: the body's
+    ``meta.usage`` first, else the ``x-aimlapi-*`` headers, field by field. ``None`` when neither
+    carries a readable figure; unreadable values count as absent (never estimated).
+    """
+    credits: int | None = None
+    usd: str | None = None
+    try:
+        meta = body.get("meta") if isinstance(body, Mapping) else None
+        usage = meta.get("usage") if isinstance(meta, Mapping) else None
+        if isinstance(usage, Mapping):
+            credits, usd = _credits(usage.get("credits_used")), _usd(usage.get("usd_spent"))
+    except Exception:  # a mapping that misbehaves: its figures count as absent
+        credits = usd = None
+    if credits is None or usd is None:
+        try:
+            found = {k.strip().lower(): v for k, v in (headers or {}).items() if isinstance(k, str)}
+            if credits is None:
+                credits = _credits(found.get(CREDITS_HEADER))
+            if usd is None:
+                usd = _usd(found.get(USD_HEADER))
+        except Exception:
+            pass
+    if credits is None and usd is None:
+        return None
+    return {"credits_used": credits, "usd_spent": usd}
+
+
+def _credits(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        if not re.fullmatch(r"[0-9]{1,30}", value):
+            return None
+        return int(value)
+    if isinstance(value, int):
+        return value if 0 <= value < 10**30 else None
+    if isinstance(value, float) and value.is_integer() and 0 <= value < 1e30:
+        return int(value)
+    return None
+
+
+def _usd(value: object) -> str | None:
+    """A non-negative decimal as plain text: the service's own text when it is one, else normalized."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if _PLAIN_DECIMAL.fullmatch(text):
+            return text
+        if len(text) > 40:
+            return None
+    elif isinstance(value, (int, float)):
+        text = repr(value)
+    else:
+        return None
+    try:
+        number = Decimal(text)
+    except (InvalidOperation, ValueError):
+        return None
+    if not number.is_finite() or number < 0 or abs(number.adjusted()) > 20:
+        return None
+    return format(number, "f")
+
+
 def parse_submit_response(
     status_code: int, headers: Mapping[str, str], content: bytes, secrets: Iterable[str] = ()
 ) -> str:
     """The new generation's id from a POST answer (any 2xx), or the classified error."""
+    return parse_submission(status_code, headers, content, secrets).id
+
+
+def parse_submission(
+    status_code: int, headers: Mapping[str, str], content: bytes, secrets: Iterable[str] = ()
+) -> Submission:
+    """A POST answer (any 2xx) as a ``Submission`` (id and usage), or the classified error."""
     if not 200 <= status_code < 300:
         raise error_from_response("submit", status_code, headers, content, secrets)
     secrets = tuple(secrets)
@@ -440,7 +589,7 @@ def parse_submit_response(
         validate_generation_id(gen_id)
     except MusicInputError:  # it could never be polled: as good as no id
         raise _garbled("submit", status_code, content, "an unusable generation id", secrets) from None
-    return gen_id
+    return Submission(id=gen_id, usage=parse_usage(headers, body))
 
 
 def parse_generation_response(
@@ -476,6 +625,7 @@ def parse_generation_response(
         audio_url=audio_url,
         error_message=error_message,
         raw=body,
+        usage=parse_usage(headers, body),
     )
 
 
@@ -495,17 +645,204 @@ def generation_failure_text(generation: Generation) -> str:
 
 # --- transport faults and retrying ---------------------------------------------------------------
 
+# Why a request failed below HTTP. The first six mean the request never left this machine.
+TransportCause = Literal[
+    "proxy", "tls", "dns", "refused", "connect", "connect_timeout",
+    "read_timeout", "tls_late", "reset", "other",
+]  # fmt: skip
+NOT_SENT_CAUSES: frozenset[str] = frozenset({"proxy", "tls", "dns", "refused", "connect", "connect_timeout"})
+_RANK: dict[str, int] = {
+    c: i
+    for i, c in enumerate(
+        ("proxy", "tls", "dns", "refused", "connect", "connect_timeout", "read_timeout", "tls_late", "reset")
+    )
+}
+_CAUSE_TEXT: dict[str, str] = {
+    "proxy": "the proxy could not be used",
+    "tls": "the TLS handshake failed",
+    "certificate": "the server's TLS certificate was not accepted",
+    "dns": "the host name could not be resolved",
+    "refused": "the connection was refused",
+    "connect": "no connection could be made",
+    "connect_timeout": "no connection within the connect timeout",
+    "read_timeout": "no complete answer within the read timeout",
+    "tls_late": "the TLS connection failed",
+    "reset": "the connection broke off",
+    "other": "the transport failed",
+}
+# Where Python's ssl module performs the handshake (a TLS error raised below these is a handshake one).
+_HANDSHAKE_FRAMES = frozenset({"do_handshake", "_validate_conn", "_ssl_wrap_socket_and_match_hostname"})
+# OpenSSL reasons that only a handshake produces (when a traceback does not tell).
+_HANDSHAKE_REASONS = frozenset(
+    {
+        "WRONG_VERSION_NUMBER",
+        "UNSUPPORTED_PROTOCOL",
+        "UNKNOWN_PROTOCOL",
+        "NO_PROTOCOLS_AVAILABLE",
+        "NO_SHARED_CIPHER",
+        "SSLV3_ALERT_HANDSHAKE_FAILURE",
+        "TLSV1_ALERT_PROTOCOL_VERSION",
+        "TLSV1_ALERT_UNKNOWN_CA",
+        "TLSV1_UNRECOGNIZED_NAME",
+        "TLSV1_ALERT_INTERNAL_ERROR",
+        "CERTIFICATE_VERIFY_FAILED",
+    }
+)
+_CHAIN_LIMIT = 64
+_LINKS = ("__cause__", "__context__", "reason", "os_error", "certificate_error", "original_error")
+_QUERY = re.compile(r"\?[^\s'\"()<>?=&]+=[^\s'\"()<>]*")
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@'\"]*@")
 
-def transport_error(operation: Operation, exc: BaseException, *, sent: bool) -> MusicAPIError:
-    """Classify a failure below HTTP: before the request left, a retry is safe; after, a POST is not."""
-    what = type(exc).__name__
-    if operation == "submit" and sent:
-        return MusicSubmitUncertainError(
-            f"The POST to the AI/ML API failed after it was sent ({what}); the generation may have been "
-            "created (and billed), so it is not resent. Check the AI/ML API dashboard before retrying."
+
+def exception_chain(exc: BaseException, limit: int = _CHAIN_LIMIT) -> list[BaseException]:
+    """
+    ``exc`` and every exception reachable from it (cause, context, ``reason``, ``os_error``, ``args``,
+    group members), outermost first, each once. Anything that is not an exception is skipped, as is
+    an attribute that raises when read; cycles and endless chains stop at ``limit``.
+    """
+    seen: set[int] = set()
+    out: list[BaseException] = []
+    queue: list[object] = [exc]
+    while queue and len(out) < limit:
+        item = queue.pop(0)
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        out.append(item)
+        for name in _LINKS:
+            queue.append(_safe_attr(item, name))
+        args = _safe_attr(item, "args")
+        if isinstance(args, tuple):
+            queue.extend(a for a in args[:8] if isinstance(a, BaseException))
+        members = _safe_attr(item, "exceptions")
+        if isinstance(members, (tuple, list)):
+            queue.extend(m for m in members[:8] if isinstance(m, BaseException))
+    return out
+
+
+def _safe_attr(obj: object, name: str) -> object:
+    try:
+        return getattr(obj, name, None)
+    except Exception:  # a property that raises: nothing to follow
+        return None
+
+
+def _stdlib_cause(exc: BaseException) -> str | None:
+    import socket
+    import ssl
+
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return "tls"
+    if isinstance(exc, ssl.SSLError):
+        reason = _safe_attr(exc, "reason")
+        in_handshake = isinstance(reason, str) and reason in _HANDSHAKE_REASONS
+        return "tls" if in_handshake or _raised_in_handshake(exc) else "tls_late"
+    if isinstance(exc, socket.gaierror):
+        return "dns"
+    if isinstance(exc, ConnectionRefusedError):
+        return "refused"
+    if isinstance(exc, TimeoutError):
+        return "read_timeout"  # which phase is unknown: assume the request left
+    if isinstance(exc, (ConnectionResetError, ConnectionAbortedError, BrokenPipeError)):
+        return "reset"
+    return None
+
+
+def _is_certificate_error(exc: BaseException) -> bool:
+    import ssl
+
+    return isinstance(exc, ssl.SSLCertVerificationError)
+
+
+def _raised_in_handshake(exc: BaseException) -> bool:
+    tb = _safe_attr(exc, "__traceback__")
+    steps = 0
+    while tb is not None and steps < 200:
+        code = getattr(getattr(tb, "tb_frame", None), "f_code", None)
+        if getattr(code, "co_name", "") in _HANDSHAKE_FRAMES:
+            return True
+        tb = getattr(tb, "tb_next", None)
+        steps += 1
+    return False
+
+
+def classify_transport(
+    exc: BaseException,
+    library_causes: Sequence[tuple[type[BaseException], TransportCause]] = (),
+) -> tuple[str, BaseException]:
+    """
+    The cause of a failure below HTTP and the exception that shows it. ``library_causes`` maps a
+    transport's own exception types (most specific first); the standard library's (``ssl``,
+    ``socket.gaierror``, refused, timeouts, resets) are known here. The most telling cause wins,
+    a "never sent" one before any other.
+    """
+    best: tuple[int, str, BaseException] = (len(_RANK), "other", exc)
+    for item in exception_chain(exc):
+        cause = next((c for t, c in library_causes if isinstance(item, t)), None) or _stdlib_cause(item)
+        if cause is not None and _RANK.get(cause, len(_RANK)) < best[0]:
+            best = (_RANK.get(cause, len(_RANK)), cause, item)
+    return best[1], best[2]
+
+
+def exception_text(exc: BaseException, secrets: Iterable[str] = (), limit: int = 200) -> str:
+    """``Type: message`` fit for a message: never raises, no key, no query string, no user info."""
+    name = type(exc).__name__
+    try:
+        text = str(exc)
+    except Exception:  # a __str__ that raises (or returns something else than a str)
+        text = ""
+    text = " ".join(text.split())
+    text = _USERINFO.sub(r"\1", _QUERY.sub("?...", redact(text, secrets)))
+    if len(text) > limit:
+        text = text[:limit] + "..."
+    return f"{name}: {text}" if text else name
+
+
+def transport_error(
+    operation: Operation,
+    exc: BaseException,
+    *,
+    base_url: str,
+    library_causes: Sequence[tuple[type[BaseException], TransportCause]] = (),
+    scheme_assumed: bool = False,
+    secrets: Iterable[str] = (),
+) -> MusicAPIError:
+    """
+    A failure below HTTP as a provider error naming the host and the cause. A request that never
+    left (proxy, TLS handshake, DNS, refused, connect timeout) is ``MusicUnreachableError``: safe to
+    resend, even a POST. After it left, a POST is ``MusicSubmitUncertainError`` (never resent).
+    """
+    certificate = False
+    try:
+        cause, shown = classify_transport(exc, library_causes)
+        detail = exception_text(shown, secrets)
+        if cause == "tls":
+            certificate = any(_is_certificate_error(item) for item in exception_chain(exc))
+    except Exception:  # the classification itself must never be what fails
+        cause, detail = "other", type(exc).__name__
+    host = redact_url(base_url)
+    what = _CAUSE_TEXT["certificate" if certificate else cause if cause in _CAUSE_TEXT else "other"]
+    if cause in NOT_SENT_CAUSES:
+        hint = ""
+        if cause == "tls" and scheme_assumed and not certificate:
+            plain = "http://" + host.split("://", 1)[-1]
+            hint = (
+                " The connection's host has no scheme, so https:// was assumed; if the server speaks "
+                f"plain HTTP (like the local emulator), set the host to {plain}."
+            )
+        return MusicUnreachableError(
+            f"Could not reach the AI/ML API at {host}: {what} ({detail}); the request was not sent.{hint}",
+            cause=cause,
         )
-    phase = "before the request was sent" if not sent else "while waiting for the answer"
-    return MusicTransientError(f"Could not reach the AI/ML API {phase}: {what}")
+    if operation == "submit":
+        return MusicSubmitUncertainError(
+            f"The POST to the AI/ML API at {host} failed after it was sent: {what} ({detail}). "
+            "The generation may have been created (and billed), so it is not resent; "
+            "check the AI/ML API dashboard before running the task again."
+        )
+    return MusicTransientError(
+        f"The AI/ML API at {host} failed while waiting for the answer: {what} ({detail})"
+    )
 
 
 def backoff_delay(attempt: int, retry_after: float | None = None) -> float:

@@ -20,6 +20,10 @@ CONNECTION_PLACEHOLDERS: Final = {
     "host": DEFAULT_HOST,
     "extra": '{"timeout": 60}',
 }
+# The connection's extra key the hook reads its read timeout (seconds) from. Airflow 3.2+ draws it as
+# a typed field of the connection form (provider info ``conn-fields``), which stores into this very
+# key of the extra JSON; on Airflow 3.1 it is typed into the Extra box (see the placeholder above).
+CONNECTION_EXTRA_TIMEOUT: Final = "timeout"
 
 # --- Request validation (the vendor's documented limits for eleven_music) ---------------------
 PROMPT_MAX_CHARS: Final = 2000
@@ -50,11 +54,13 @@ RETRY_AFTER_MAX_S: Final = 120.0
 
 # --- Triggerer (Airflow config, section [aimlapi]) ------------------------------------------------
 CONFIG_SECTION: Final = "aimlapi"
-# On the first trigger run in a triggerer process, gc.collect() and gc.freeze() what is alive then
-# (Airflow itself, mostly), so the collector's full passes no longer walk it and stop the loop for
-# 100+ ms. On by default (as Airflow's DAG-processor manager freezes its heap); False turns it off.
+# Opt-in: on the first trigger run in a triggerer process, gc.collect() and gc.freeze() what is alive
+# then (Airflow itself, mostly), so the collector's full passes no longer walk it and stop the loop
+# for 100+ ms. Off by default: the triggerer's process, and so its collector, is shared with every
+# other provider's triggers, and a provider does not change it unasked (docs/performance.md says
+# when to turn it on).
 CONFIG_TRIGGERER_GC_FREEZE: Final = "triggerer_gc_freeze"
-DEFAULT_TRIGGERER_GC_FREEZE: Final = True
+DEFAULT_TRIGGERER_GC_FREEZE: Final = False
 
 # --- Waiting -----------------------------------------------------------------------------------
 # The vendor polls every 10 s; a short track usually finishes within 30 s.
@@ -63,6 +69,9 @@ DEFAULT_POLL_INTERVAL_S: Final = 10.0
 DEFAULT_TIMEOUT_S: Final = 30 * 60.0
 # Consecutive transient poll failures the trigger absorbs before it gives up (reset on success).
 DEFAULT_MAX_CONSECUTIVE_POLL_FAILURES: Final = 10
+# Progress in the task log while waiting: every new status at once, otherwise one line at most this
+# often (so a thousand waits log about a thousand lines a minute between them, never one per poll).
+PROGRESS_HEARTBEAT_S: Final = 60.0
 # Airflow's own deferral timeout is a safety net behind the trigger's wall-clock deadline.
 DEFERRAL_TIMEOUT_MARGIN_S: Final = 300.0
 

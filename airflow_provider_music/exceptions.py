@@ -8,6 +8,7 @@ The provider's errors: one root, a few branches, each raised (never returned) an
     │   ├── MusicCreditsError               403: out of credits or forbidden        (fails, no retry)
     │   ├── MusicRejectedError              other 4xx: the request itself is wrong  (fails, no retry)
     │   ├── MusicTransientError             429, 5xx, resets, timeouts, bad bodies  (retried with backoff)
+    │   │   └── MusicUnreachableError       the request never left: proxy, TLS, DNS, refused (retried)
     │   └── MusicSubmitUncertainError       a POST that may have created a generation (fails, no retry)
     ├── MusicGenerationFailed               the generation ended in `error` or an unknown status
     ├── MusicTimeoutError                   the generation was not done by the deadline
@@ -44,6 +45,7 @@ __all__ = [
     "MusicSubmitUncertainError",
     "MusicTimeoutError",
     "MusicTransientError",
+    "MusicUnreachableError",
 ]
 
 
@@ -90,6 +92,17 @@ class MusicTransientError(MusicAPIError):
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
         self.retry_after = retry_after
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+
+
+class MusicUnreachableError(MusicTransientError):
+    """
+    The request never left this machine (proxy, TLS handshake or certificate, DNS, refused, connect
+    timeout), so nothing was created or billed and even a POST may be resent. ``cause`` names which.
+    """
+
+    def __init__(self, message: str, *, cause: str = "other", **kwargs: object) -> None:
+        self.cause = cause
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
 
 

@@ -8,10 +8,14 @@ Protocol (the original stdout is kept for it; fd 1, where Airflow's structlog pr
 
 The triggers' own code runs unmodified. A trigger run is what Airflow's TriggerRunner does with it:
 iterate ``run()`` to the first event, then close the generator. The heap is frozen for the garbage
-collector either by the provider itself (``[aimlapi] triggerer_gc_freeze``, set by the parent in this
-process's environment: the first ``MusicGenerationTrigger.run()``, here the warm-up, does it) or, for
-the peer, by ``--gc-freeze`` (``gc.freeze()`` here after the warm-up); READY reports which objects
-ended up frozen.
+collector either by the provider itself (only when the parent sets the opt-in ``[aimlapi]
+triggerer_gc_freeze = True`` in this process's environment: the first ``MusicGenerationTrigger.run()``,
+here the warm-up, does it) or, for the peer, by ``--gc-freeze`` (``gc.freeze()`` here after the
+warm-up); READY reports which objects ended up frozen.
+
+Every watchdog interval records how late it woke and how much of that time the cyclic garbage
+collector ran (``gc.callbacks``): the longest stall is reported with the collector's part of it, and
+the stalls over 50 ms with the share of their time that was the collector's.
 """
 
 from __future__ import annotations
@@ -116,6 +120,7 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
     gc.callbacks.append(clock)
     lateness: list[float] = []
     lateness_net: list[float] = []  # minus the GC time inside the same interval
+    in_gc_of: list[float] = []  # the GC time inside each interval (same index as lateness)
     worst: list[tuple[float, float, float]] = []
     events: dict[str, int] = {}
     errors: list[str] = []
@@ -130,6 +135,7 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
             in_gc = clock.total - gc_before
             lateness.append(late)
             lateness_net.append(max(0.0, late - in_gc))
+            in_gc_of.append(in_gc)
             if late > 0.02:
                 worst.append((round(time.monotonic() - t0, 2), round(late * 1000, 1), round(in_gc * 1000, 1)))
 
@@ -167,6 +173,16 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
         ordered = sorted(values)
         return round(ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1)))] * 1000, 2)
 
+    def gc_part(late: float, in_gc: float) -> float:
+        # The collector may run longer than the lateness it causes (part of it falls inside the
+        # 0.1 s the watchdog meant to sleep anyway): its part of a stall is at most the stall.
+        return min(late, in_gc)
+
+    worst_i = max(range(len(lateness)), key=lateness.__getitem__) if lateness else None
+    over = [i for i, late in enumerate(lateness) if late > 0.05]
+    over_total = sum(lateness[i] for i in over)
+    over_gc = sum(gc_part(lateness[i], in_gc_of[i]) for i in over)
+
     return {
         "kind": args.kind,
         "gc_freeze_in_child": args.gc_freeze,
@@ -183,6 +199,14 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
         "median_stall_ms": ms(lateness, 0.5),
         "stalls_over_50ms": sum(x > 0.05 for x in lateness),
         "max_stall_excl_gc_ms": ms(lateness_net, 1.0),
+        # The longest stall and the collector's part of it; the stalls over 50 ms, summed, and
+        # the collector's part of that time.
+        "max_stall_gc_ms": (
+            round(gc_part(lateness[worst_i], in_gc_of[worst_i]) * 1000, 2) if worst_i is not None else None
+        ),
+        "stalls_over_50ms_total_ms": round(over_total * 1000, 1),
+        "stalls_over_50ms_gc_ms": round(over_gc * 1000, 1),
+        "stalls_over_50ms_gc_share": round(over_gc / over_total, 3) if over_total else None,
         "stalls_excl_gc_over_50ms": sum(x > 0.05 for x in lateness_net),
         "gc_collections": [sum(1 for g, _ in clock.pauses if g == k) for k in range(3)],
         "gc_max_pause_ms": [

@@ -1,14 +1,17 @@
 """
 Batch: one generation per prompt with dynamic task mapping, all through one shared connection.
 
-Each track is stored in ``<storage base>/batch/<ds>/`` under a name derived from its generation id.
+A mapped task group runs submit then wait-and-store once per prompt, so each sensor receives what
+its own submit pushed: the generation id, the usage and the client request id. Each track is stored
+in ``<storage base>/batch/<date>/`` under a name derived from its generation id (``<date>``: the
+run's logical date, or when it was due for runs without one).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from airflow.sdk import DAG
+from airflow.sdk import DAG, XComArg, task_group
 from music_example_settings import POLL_INTERVAL, RUN_DATE, STORAGE_BASE, STORAGE_CONN_ID
 
 from airflow_provider_music.operators.music import SubmitMusicGenerationOperator
@@ -20,6 +23,28 @@ PROMPTS = [
     "Acoustic folk guitar and whistling, cheerful walking tempo",
 ]
 
+
+@task_group
+def track(prompt: str) -> None:
+    """Submit one prompt, then wait for and store its track."""
+    submit = SubmitMusicGenerationOperator(
+        task_id="submit",
+        prompt=prompt,
+        music_length_ms=10_000,
+        max_active_tis_per_dag=4,  # caps concurrent spending on the API
+    )
+    MusicGenerationSensor(
+        task_id="wait_and_store",
+        generation_id=submit.output,
+        destination=STORAGE_BASE + "/batch/{{ " + RUN_DATE + " }}/",
+        storage_conn_id=STORAGE_CONN_ID,
+        poll_interval=POLL_INTERVAL,
+        # within the mapped group, these resolve to the XComs of this track's own submit
+        usage=XComArg(submit, key="usage"),
+        client_request_id=XComArg(submit, key="client_request_id"),
+    )
+
+
 with DAG(
     dag_id="example_music_batch",
     schedule=None,
@@ -28,15 +53,4 @@ with DAG(
     tags=["example", "music"],
     doc_md=__doc__,
 ):
-    submitted = SubmitMusicGenerationOperator.partial(
-        task_id="submit",
-        music_length_ms=10_000,
-        max_active_tis_per_dag=4,  # caps concurrent spending on the API
-    ).expand(prompt=PROMPTS)
-
-    MusicGenerationSensor.partial(
-        task_id="wait_and_store",
-        destination=STORAGE_BASE + "/batch/{{ " + RUN_DATE + " }}/",
-        storage_conn_id=STORAGE_CONN_ID,
-        poll_interval=POLL_INTERVAL,
-    ).expand(generation_id=submitted.output)
+    track.expand(prompt=PROMPTS)

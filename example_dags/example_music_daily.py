@@ -1,16 +1,18 @@
 """
 Daily track: the prompt follows the logical date; submit, wait in the triggerer, store.
 
-The audio lands at ``<storage base>/daily/<ds>.<ext>`` with a ``<ds>.json`` manifest beside it, and
-each stored track is emitted as an asset event through the alias ``example_music_daily_tracks``
-(``example_music_consumer`` is scheduled on it).
+The audio lands at ``<storage base>/daily/<date>.<ext>`` with a ``<date>.json`` manifest beside it
+(``<date>``: the run's logical date, or when it was due for runs without one), and each stored track
+is emitted as an asset event through the alias ``example_music_daily_tracks``
+(``example_music_consumer`` is scheduled on it). The manifest also records what the generation cost
+(``usage``) and the ``X-Client-Request-Id`` the submit task sent, handed over through its XComs.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from airflow.sdk import DAG
+from airflow.sdk import DAG, XComArg
 from music_example_settings import DAILY_TRACKS_ALIAS, POLL_INTERVAL, RUN_DATE, STORAGE_BASE, STORAGE_CONN_ID
 
 from airflow_provider_music.operators.music import SubmitMusicGenerationOperator
@@ -47,4 +49,7 @@ with DAG(
         asset_alias=DAILY_TRACKS_ALIAS,
         prompt=PROMPT,
         music_length_ms=30_000,
+        # what the submit task pushed: recorded in the manifest (null when the service reported none)
+        usage=XComArg(submit, key="usage"),
+        client_request_id=XComArg(submit, key="client_request_id"),
     )

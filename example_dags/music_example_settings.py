@@ -16,6 +16,7 @@ STORAGE_CONN_ID = os.environ.get("MUSIC_STORAGE_CONN_ID") or None
 POLL_INTERVAL = float(os.environ.get("MUSIC_POLL_INTERVAL", "10"))
 # The asset alias the daily DAG emits each stored track through; downstream DAGs schedule on it.
 DAILY_TRACKS_ALIAS = "example_music_daily_tracks"
-# The run's date as YYYY-MM-DD: the logical date, or when the run was due for runs triggered without
-# one (the default for manual triggers in Airflow 3, where `{{ ds }}` is undefined).
-RUN_DATE = "(logical_date or dag_run.run_after) | ds"
+# The run's date as YYYY-MM-DD: the logical date, or when the run was due for runs without one (Airflow 3
+# runs triggered from the UI, the REST API or the CLI without a date, and asset-triggered runs), where
+# `{{ ds }}` and even `{{ logical_date }}` are undefined. Read through `dag_run`, which every run has.
+RUN_DATE = "(dag_run.logical_date or dag_run.run_after) | ds"

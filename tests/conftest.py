@@ -80,6 +80,19 @@ def _async_hooks_let_go_of_shared_connections() -> Iterator[None]:
     assert not leaked, f"async hooks left open (conn_id: users): {leaked}"
 
 
+#: The shared emulator's settings at the start of every test (`emulator` fixture).
+EMULATOR_DEFAULTS: dict[str, Any] = {
+    "generation_seconds": 0.5,
+    "queued_seconds": 0.1,
+    "audio_format": "wav",
+    "url_ttl": 900.0,
+    "submit_status": 200,
+    "usage": "both",
+    "hold": False,
+    "polls_to_complete": None,
+}
+
+
 @pytest.fixture(scope="session")
 def emulator_server() -> Iterator[Emulator]:
     with Emulator(api_key=EMULATOR_KEY, generation_seconds=0.5) as emu:
@@ -88,9 +101,16 @@ def emulator_server() -> Iterator[Emulator]:
 
 @pytest.fixture
 def emulator(emulator_server: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
-    """A clean emulator and ``aimlapi_default`` pointing at it."""
+    """
+    A clean emulator and ``aimlapi_default`` pointing at it.
+
+    Generations complete 0.5 s after their POST: enough for tests that only need them to complete.
+    A test that must see a generation pending (or see it complete at a given point) never relies on
+    that time: it uses ``emulator.configure(hold=True)`` and ``emulator.release(...)``, or
+    ``configure(polls_to_complete=N)``, and waits with ``emulator.wait_for_polls(...)``.
+    """
     emulator_server.reset()
-    emulator_server.configure(generation_seconds=0.5, queued_seconds=0.1, audio_format="wav")
+    emulator_server.configure(**EMULATOR_DEFAULTS)
     monkeypatch.setenv("AIRFLOW_CONN_AIMLAPI_DEFAULT", conn_json(emulator_server.base_url))
     yield emulator_server
     emulator_server.reset()
@@ -117,7 +137,7 @@ def airflow_env(extra: dict[str, str]) -> dict[str, str]:
 
 
 def run_dag(
-    dag_id: str, logical_date: str, env: dict[str, str], timeout: float = 240
+    dag_id: str, logical_date: str, env: dict[str, str], timeout: float = 600
 ) -> subprocess.CompletedProcess[str]:
     """``airflow dags test`` in a subprocess: a real Airflow, triggers run inline."""
     return subprocess.run(

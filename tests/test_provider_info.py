@@ -185,3 +185,108 @@ def test_provider_info_import_is_cheap() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO, timeout=60
     )
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+# ------------------------------------------------------------- what Airflow shows of the provider
+
+
+def test_description_survives_airflows_display_filter(info: dict[str, Any]) -> None:
+    """
+    Bug 8: ``airflow providers list`` and Admin > Providers showed ``elevenlabs/elevenmusic``.
+
+    Airflow removes every `_`, backtick, `<` and `>` from a provider's description before showing it
+    (the REST API behind Admin > Providers and the CLI alike), so escaping cannot help: the text has none.
+    """
+    from airflow.api_fastapi.core_api.services.public.providers import _provider_mapper
+
+    from airflow_provider_music.get_provider_info import DESCRIPTION
+
+    assert info["description"] == DESCRIPTION
+    assert not set("`_<>") & set(DESCRIPTION), DESCRIPTION
+    assert "Eleven Music" in DESCRIPTION and "elevenmusic" not in DESCRIPTION.lower()
+    from airflow.providers_manager import ProvidersManager
+
+    shown = _provider_mapper(ProvidersManager().providers["airflow-provider-music"]).description
+    assert shown == DESCRIPTION.rstrip("."), shown
+
+
+def test_providers_list_shows_the_description_whole() -> None:
+    """The command a user types, in a fresh process."""
+    from airflow_provider_music.get_provider_info import DESCRIPTION
+
+    out = subprocess.run(
+        [sys.executable, "-m", "airflow", "providers", "list", "--output", "json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    listed = json.loads(out.stdout[out.stdout.index("[") :])
+    (ours,) = [p for p in listed if p["package_name"] == "airflow-provider-music"]
+    assert ours["description"] == DESCRIPTION.rstrip(".")
+
+
+# -------------------------------------------------------------- the typed timeout field (conn-fields)
+
+
+def test_conn_fields_declare_the_timeout_the_hook_reads(connection_type: dict[str, Any]) -> None:
+    from airflow_provider_music.defaults import CONNECTION_EXTRA_TIMEOUT
+
+    fields = connection_type["conn-fields"]
+    assert set(fields) == {CONNECTION_EXTRA_TIMEOUT} == {"timeout"}
+    field = fields["timeout"]
+    assert field["label"].strip() and field["description"].strip()
+    assert field["schema"]["type"] == ["number", "null"]  # empty in the form: the hook's default
+    assert field["schema"]["minimum"] > 0
+
+
+def test_conn_fields_valid_against_airflows_provider_yaml_schema(connection_type: dict[str, Any]) -> None:
+    """Airflow >= 3.2 documents ``conn-fields`` in provider.yaml's schema; Airflow 3.1 has no such entry."""
+    import jsonschema
+
+    schema_file = Path(str(importlib.import_module("airflow").__file__)).parent / "provider.yaml.schema.json"
+    if not schema_file.is_file():
+        pytest.skip("this Airflow ships no provider.yaml schema")
+    schema = json.loads(schema_file.read_text())
+    entry = schema["properties"]["connection-types"]["items"]["properties"].get("conn-fields")
+    if entry is None:
+        assert _airflow_version() < (3, 2), "Airflow >= 3.2 should know conn-fields"
+        pytest.skip("this Airflow (< 3.2) has no conn-fields; the Extra box is used instead")
+    jsonschema.validate(connection_type["conn-fields"], entry)
+
+
+def _airflow_version() -> tuple[int, int]:
+    major, minor = importlib.metadata.version("apache-airflow-core").split(".")[:2]
+    return int(major), int(minor)
+
+
+@pytest.mark.parametrize(("stored", "expected"), [(45, 45.0), (7.5, 7.5), (None, None)])
+def test_the_value_a_conn_field_stores_is_the_hooks_timeout(
+    connection_type: dict[str, Any], monkeypatch: pytest.MonkeyPatch, stored: Any, expected: Any
+) -> None:
+    """The form stores each conn-field as ``extra[<field name>]`` (``null`` when left empty)."""
+    from airflow_provider_music.hooks.music import MusicGenerationHook
+
+    (name,) = connection_type["conn-fields"]
+    conn = {"conn_type": CONN_TYPE, "password": "k", "host": "http://127.0.0.1:9", "extra": {name: stored}}
+    monkeypatch.setenv("AIRFLOW_CONN_FROM_FORM", json.dumps(conn))
+    assert MusicGenerationHook("from_form").settings.timeout == expected
+
+
+def test_connection_form_gets_the_typed_field_on_airflow_3_2_and_later(
+    connection_type: dict[str, Any],
+) -> None:
+    """What the api-server sends the connection form (the browser test drives the form itself)."""
+    if _airflow_version() < (3, 2):
+        pytest.skip("Airflow 3.1 reads no conn-fields: the timeout goes into the Extra box")
+    from airflow.api_fastapi.core_api.services.ui.connections import HookMetaService
+
+    (meta,) = [m for m in HookMetaService.hook_meta_data() if m.connection_type == CONN_TYPE]
+    extra_fields = meta.extra_fields or {}
+    assert set(extra_fields) == {"timeout"}, extra_fields
+    field = extra_fields["timeout"]
+    field = field if isinstance(field, dict) else dict(field)
+    assert field["value"] is None
+    assert field["schema"]["type"] == ["number", "null"]
+    assert field["schema"]["title"] == connection_type["conn-fields"]["timeout"]["label"]
+    assert field["description"] == connection_type["conn-fields"]["timeout"]["description"]

@@ -38,7 +38,8 @@ def _audio_url(emulator: Emulator, length_ms: int) -> str:
     emulator.configure(generation_seconds=0, queued_seconds=0)
     hook = MusicGenerationHook()
     gen_id = hook.submit_generation("storage test", music_length_ms=length_ms)
-    for _ in range(100):
+    deadline = time.monotonic() + 60  # generous: the generation completes at once, even on a busy machine
+    while time.monotonic() < deadline:
         generation = hook.get_generation(gen_id)
         if generation.audio_url:
             return generation.audio_url
@@ -210,13 +211,16 @@ def test_s3_storage_failure_mid_upload_propagates_and_leaves_nothing(
     """The store drops the upload half way (aborted by someone else): the next part fails for real."""
     url = _audio_url(emulator, 120_000)
     s3_server.client().put_object(Bucket=bucket, Key="t.wav", Body=b"RIFF-previous")
-    # 1 MiB every 50 ms: the ~21 MB track takes about a second, time enough to pull the rug.
-    emulator.add_faults([{"target": "audio", "action": "slow", "seconds": 0.05, "chunk_size": MiB}])
+    # The download stops for 15 s after 12 MiB: two 5 MiB parts are uploaded by then, so the upload
+    # exists and cannot complete until the rest arrives; the saboteur (looking every 10 ms) aborts it
+    # in that pause, and the next part then fails for real.
+    emulator.add_faults([{"target": "audio", "action": "stall", "bytes": 12 * MiB, "seconds": 15}])
     aborted: list[str] = []
 
     def abort_it() -> None:
         client = s3_server.client()
-        for _ in range(200):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
             for upload in client.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
                 client.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
                 aborted.append(upload["Key"])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from typing import Any
 
 import pytest
 
@@ -26,6 +28,8 @@ from airflow_provider_music.exceptions import (
         ("generating", GenerationStatus.GENERATING, True, False, False),
         ("waiting", GenerationStatus.WAITING, True, False, False),
         ("active", GenerationStatus.ACTIVE, True, False, False),
+        ("processing", GenerationStatus.PROCESSING, True, False, False),
+        (" Processing ", GenerationStatus.PROCESSING, True, False, False),
         ("completed", GenerationStatus.COMPLETED, False, True, True),
         ("COMPLETED", GenerationStatus.COMPLETED, False, True, True),
         ("error", GenerationStatus.ERROR, False, True, False),
@@ -55,7 +59,10 @@ def test_status_folding(
         ({"music_length_ms": 30000.0}, "must be an integer"),
         ({"music_length_ms": True}, "must be an integer"),
         ({"model": ""}, "model must be a non-empty string"),
-        ({"extra_body": {"seed": 1}}, "seed are not accepted by elevenlabs/eleven_music; allowed fields"),
+        (
+            {"extra_body": {"seed": 1}},
+            "seed are not accepted by elevenlabs/eleven_music; extra_body accepts no fields for",
+        ),
         ({"extra_body": {"prompt": "y"}}, "extra_body must not set prompt"),
         ({"extra_body": ["x"]}, "extra_body must be a mapping"),
     ],
@@ -289,3 +296,278 @@ def test_failure_messages_stay_short_and_survive_deep_nesting() -> None:
     assert gen.status is GenerationStatus.ERROR and len(_wire.generation_failure_text(gen)) < 1200
     shallow: object = {"error": {"error": {"message": "inner"}}}
     assert _wire.failure_message(shallow) == "inner"
+
+
+# --- the pending set: the vendor SDK's ------------------------------------------------------------
+
+
+def test_pending_set_is_the_vendor_sdks() -> None:
+    # aimlapi/api-sdk-python, resources/audio/_polling.py keeps waiting on exactly these.
+    pending = {s.value for s in GenerationStatus if s.is_pending()}
+    assert pending == {"waiting", "active", "processing", "queued", "generating"}
+    gen = _wire.parse_generation_response(200, {}, _body(status="processing"), "g:m/x")
+    assert gen.status.is_pending() and gen.error_message is None
+
+
+def test_extra_body_error_says_eleven_music_accepts_no_fields() -> None:
+    with pytest.raises(MusicInputError) as info:
+        _wire.validate_submission("p", None, "elevenlabs/eleven_music", {"seed": 1, "lyrics": "la"})
+    text = str(info.value)
+    assert "allowed fields" not in text  # it used to list model, prompt, music_length_ms as "allowed"
+    assert "lyrics, seed are not accepted by elevenlabs/eleven_music" in text
+    assert "extra_body accepts no fields for elevenlabs/eleven_music" in text
+
+
+# --- tracing: X-Client-Request-Id ----------------------------------------------------------------
+
+_ALPHABET = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ("music_daily", "scheduled_2026-11-28", "generate", -1),
+            "music_daily:scheduled_2026-11-28:generate",
+        ),
+        (("music_daily", "run1", "group.generate", 3), "music_daily:run1:group.generate:3"),
+        (("d", "r", "t", None), "d:r:t"),
+    ],
+)
+def test_client_request_id_is_readable_when_it_fits(args: tuple[Any, ...], expected: str) -> None:
+    assert _wire.client_request_id(*args) == expected
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("music_daily", "manual__2026-11-28T00:00:00+00:00", "generate", -1),
+        ("music_daily", "scheduled__2026-11-28T06:00:00+00:00", "generate", 7),
+        ("d" * 250, "r" * 250, "t" * 250, 12),
+        ("dag", "run with spaces/and ünïcode\n", "task", -1),
+        ("", "", "", -1),
+        ("a:b", "c", "d", -1),
+    ],
+)
+def test_client_request_id_is_hashed_into_the_alphabet_when_needed(args: tuple[Any, ...]) -> None:
+    rid = _wire.client_request_id(*args)
+    assert _ALPHABET.fullmatch(rid), rid
+    assert _wire.is_valid_client_request_id(rid)
+    assert "::" in rid and len(rid) <= 128
+    assert rid == _wire.client_request_id(*args)  # deterministic
+    assert rid.startswith(re.sub(r"[^A-Za-z0-9._-]", "_", args[0])[:20])  # still readable at the start
+
+
+def test_client_request_id_keeps_distinct_task_instances_distinct() -> None:
+    cases = [
+        ("d", "r", "t", -1),
+        ("d", "r", "t", 0),
+        ("d", "r", "t", 1),
+        ("d", "r", "t2", -1),
+        ("d", "r2", "t", -1),
+        ("d2", "r", "t", -1),
+        ("a:b", "c", "d", -1),  # would read "a:b:c:d" ...
+        ("a", "b:c", "d", -1),  # ... as would this
+        ("a", "b", "c:d", -1),
+        ("a", "b", "c", 4),
+        ("a", "b", "c:4", -1),
+        ("d", "run/1", "t", -1),  # sanitized to the same text ...
+        ("d", "run_1", "t", -1),  # ... as this readable one
+        ("d", "run 1", "t", -1),
+        ("x" * 200, "r", "t", -1),
+        ("x" * 200, "r", "t", 1),
+        ("x" * 200 + "y", "r", "t", -1),
+        ("d", "manual__2026-11-28T00:00:00+00:00", "t", -1),
+        ("d", "manual__2026-11-28T00:00:01+00:00", "t", -1),
+    ]
+    ids = [_wire.client_request_id(*c) for c in cases]
+    assert len(set(ids)) == len(cases), ids
+    assert all(_wire.is_valid_client_request_id(i) for i in ids)
+
+
+def test_client_request_id_has_no_try_number() -> None:
+    import inspect
+
+    params = list(inspect.signature(_wire.client_request_id).parameters)
+    assert params == ["dag_id", "run_id", "task_id", "map_index"]
+    assert _wire.client_request_id("d", "r", "t", None) == _wire.client_request_id("d", "r", "t", -1)
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ("a", True),
+        ("A-z_0.9:x", True),
+        ("x" * 128, True),
+        ("x" * 129, False),
+        ("", False),
+        ("has space", False),
+        ("plus+sign", False),
+        ("ünï", False),
+        ("new\nline", False),
+        (None, False),
+        (42, False),
+    ],
+)
+def test_client_request_id_validity_and_the_header(value: object, valid: bool) -> None:
+    assert _wire.is_valid_client_request_id(value) is valid
+    request = _wire.build_submit_request("http://h", "p", client_request_id=value)  # type: ignore[arg-type]
+    if valid:
+        assert request.headers == {"X-Client-Request-Id": value}
+    else:
+        assert not request.headers  # a value the service would drop is not sent at all
+    assert _wire.CLIENT_REQUEST_ID_HEADER == "X-Client-Request-Id"
+    assert _wire.build_status_request("http://h", "g").headers is None
+
+
+# --- cost: usage as the service reported it ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "expected"),
+    [
+        pytest.param({}, None, None, id="neither"),
+        pytest.param({}, {"id": "x"}, None, id="body-without-meta"),
+        pytest.param(
+            {},
+            {"meta": {"usage": {"credits_used": 2100, "usd_spent": 0.00105}}},
+            {"credits_used": 2100, "usd_spent": "0.00105"},
+            id="body",
+        ),
+        pytest.param(
+            {"x-aimlapi-credits-used": "2100", "x-aimlapi-usd-spent": "0.001050000"},
+            None,
+            {"credits_used": 2100, "usd_spent": "0.001050000"},
+            id="headers",
+        ),
+        pytest.param(
+            {"X-AIMLAPI-Credits-Used": " 7 ", "X-Aimlapi-Usd-Spent": " 0.0000035 "},
+            {},
+            {"credits_used": 7, "usd_spent": "0.0000035"},
+            id="headers-any-case",
+        ),
+        pytest.param(
+            {"x-aimlapi-credits-used": "1", "x-aimlapi-usd-spent": "0.5"},
+            {"meta": {"usage": {"credits_used": 2100, "usd_spent": "0.00105"}}},
+            {"credits_used": 2100, "usd_spent": "0.00105"},
+            id="both-body-wins",
+        ),
+        pytest.param(
+            {"x-aimlapi-usd-spent": "0.001050000"},
+            {"meta": {"usage": {"credits_used": 2100}}},
+            {"credits_used": 2100, "usd_spent": "0.001050000"},
+            id="field-by-field",
+        ),
+        pytest.param(
+            {},
+            {"meta": {"usage": {"credits_used": 5}}},
+            {"credits_used": 5, "usd_spent": None},
+            id="credits-only",
+        ),
+        pytest.param(
+            {},
+            {"meta": {"usage": {"usd_spent": 1e-05}}},
+            {"credits_used": None, "usd_spent": "0.00001"},
+            id="tiny-float",
+        ),
+        pytest.param(
+            {},
+            {"meta": {"usage": {"credits_used": 10.0, "usd_spent": 3}}},
+            {"credits_used": 10, "usd_spent": "3"},
+        ),
+    ],
+)
+def test_parse_usage(
+    headers: dict[str, str], body: dict[str, Any] | None, expected: dict[str, Any] | None
+) -> None:
+    assert _wire.parse_usage(headers, body) == expected
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        None,
+        "",
+        "  ",
+        "abc",
+        "-5",
+        "1e400",
+        "NaN",
+        "Infinity",
+        "-0.5",
+        True,
+        False,
+        -3,
+        float("nan"),
+        float("inf"),
+        -0.25,
+        [],
+        {},
+        {"nested": 1},
+        "9" * 100,
+        10**40,
+        object(),
+    ],
+)
+def test_parse_usage_never_crashes_and_never_estimates(garbage: object) -> None:
+    # Unreadable figures count as absent: no guess, no default, no crash.
+    body = {"meta": {"usage": {"credits_used": garbage, "usd_spent": garbage}}}
+    headers = {"x-aimlapi-credits-used": garbage, "x-aimlapi-usd-spent": garbage}
+    for h, b in (({}, body), (headers, None), (headers, body)):
+        assert _wire.parse_usage(h, b) is None  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"meta": None},
+        {"meta": "usage"},
+        {"meta": {"usage": None}},
+        {"meta": {"usage": "lots"}},
+        {"meta": {"usage": [1, 2]}},
+        {"meta": {"usage": {}}},
+        {"meta": []},
+    ],
+)
+def test_parse_usage_of_odd_shapes_is_none(body: dict[str, Any]) -> None:
+    assert _wire.parse_usage({}, body) is None
+    assert _wire.parse_usage({"unrelated": "1"}, body) is None
+
+
+def test_submission_and_generation_carry_usage() -> None:
+    gid = "u:elevenlabs/eleven_music"
+    meta = {"usage": {"credits_used": 42, "usd_spent": "0.000021"}}
+    submission = _wire.parse_submission(200, {}, _body(id=gid, status="queued", meta=meta))
+    assert submission == _wire.Submission(id=gid, usage={"credits_used": 42, "usd_spent": "0.000021"})
+    assert submission.client_request_id is None
+    bare = _wire.parse_submission(201, {"x-aimlapi-credits-used": "3"}, _body(id=gid))
+    assert bare.usage == {"credits_used": 3, "usd_spent": None}
+    assert _wire.parse_submission(200, {}, _body(id=gid)).usage is None
+    assert _wire.parse_submit_response(200, {}, _body(id=gid, meta=meta)) == gid
+    gen = _wire.parse_generation_response(200, {"x-aimlapi-usd-spent": "0.5"}, _body(status="queued"), gid)
+    assert gen.usage == {"credits_used": None, "usd_spent": "0.5"}
+    assert _wire.parse_generation_response(200, {}, _body(status="queued"), gid).usage is None
+
+
+class _Hostile(dict):  # type: ignore[type-arg]
+    """A mapping whose every read fails."""
+
+    def get(self, *args: object, **kwargs: object) -> object:
+        raise RuntimeError("no")
+
+    def items(self) -> object:  # type: ignore[override]
+        raise RuntimeError("no")
+
+
+def test_parse_usage_survives_mappings_that_fail() -> None:
+    assert _wire.parse_usage(_Hostile(), _Hostile()) is None
+    assert _wire.parse_usage(_Hostile(), {"meta": {"usage": _Hostile()}}) is None
+    # One source failing does not hide the other.
+    assert _wire.parse_usage({"x-aimlapi-credits-used": "4"}, _Hostile()) == {
+        "credits_used": 4,
+        "usd_spent": None,
+    }
+    assert _wire.parse_usage(_Hostile(), {"meta": {"usage": {"credits_used": 4}}}) == {
+        "credits_used": 4,
+        "usd_spent": None,
+    }

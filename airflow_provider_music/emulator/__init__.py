@@ -3,13 +3,32 @@
 Standard library only, so it ships in the package and runs with
 ``python -m airflow_provider_music.emulator``. Tests use `Emulator` in-process::
 
-    with Emulator(generation_seconds=0.3) as emu:
+    with Emulator(hold=True) as emu:
         auth = {"Authorization": f"Bearer {emu.api_key}"}
         httpx.post(f"{emu.base_url}/v2/generate/audio", headers=auth, json={...})
+        emu.release()  # every held generation completes now
+
+Cost: a created generation costs 2,100 credits per second of music asked for (rounded up; 21,000
+credits = 0.0105 USD for the default 10 s, at 2,000,000 credits per USD). ``usage`` (``both``,
+``body``, ``headers``, ``none``) says where the POST answer reports it: ``meta.usage.credits_used``
+(an integer) and ``meta.usage.usd_spent`` (a JSON number) in the body, ``x-aimlapi-credits-used``
+(an integer) and ``x-aimlapi-usd-spent`` (a decimal string with 9 places, ``0.010500000``) in the
+headers. Polls report no usage.
+
+Tracing: an ``X-Client-Request-Id`` of 1-128 characters of ``[A-Za-z0-9._:-]`` is echoed as
+``x-client-request-id`` and recorded on the generation (``client_request_id`` in the stats); any
+other value is silently dropped (counted in ``client_request_ids_dropped``). Answers about a
+generation (its POST, its polls) carry ``x-inference-id`` = the generation id.
+
+Determinism: ``hold=True`` keeps new generations ``queued`` until `Emulator.release` (or ``POST
+/_emulator/release``); ``polls_to_complete=N`` completes each generation on its Nth GET, whatever
+the time. Tests wait for what a client did with `Emulator.wait_until`, `Emulator.wait_for_polls`
+and `Emulator.wait_for_generations`, never for a fixed time.
 
 Admin API on the API port (no auth): ``GET /_emulator/stats``, ``POST /_emulator/reset``,
 ``GET|POST /_emulator/config``, ``GET|POST|DELETE /_emulator/faults``, ``GET|POST
-/_emulator/generations/<quoted id>``, ``GET /_emulator/health``.
+/_emulator/generations/<quoted id>``, ``POST /_emulator/release`` and ``POST /_emulator/hold``
+(body ``{"generation_id": id (default: all), "status": ...}``), ``GET /_emulator/health``.
 
 Fault rule: ``{"target": "post"|"get"|"audio", "action": ..., "times": 1 (-1 forever),
 "match": "substring of generation id or prompt", **params}``; see `FaultRule` and ``_faults.ACTIONS``.
@@ -28,13 +47,25 @@ from ._audio import (
 )
 from ._faults import ACTIONS, FaultRule
 from ._server import Emulator, EmulatorServer
-from ._state import MODELS, Config
+from ._state import (
+    CREDITS_PER_SECOND,
+    CREDITS_PER_USD,
+    MODELS,
+    PENDING_STATUSES,
+    USAGE_MODES,
+    Config,
+    usage_for,
+)
 
 __all__ = [
     "ACTIONS",
     "CONTENT_TYPES",
+    "CREDITS_PER_SECOND",
+    "CREDITS_PER_USD",
     "FORMATS",
     "MODELS",
+    "PENDING_STATUSES",
+    "USAGE_MODES",
     "Config",
     "Emulator",
     "EmulatorServer",
@@ -43,5 +74,6 @@ __all__ = [
     "audio_stream",
     "expected_audio",
     "mp3_stream",
+    "usage_for",
     "wav_stream",
 ]

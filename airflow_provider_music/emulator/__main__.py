@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from ._audio import FORMATS
 from ._server import EmulatorServer, logger, raise_fd_limit
-from ._state import Config
+from ._state import PENDING_STATUSES, USAGE_MODES, Config
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -31,6 +31,13 @@ def _non_negative(value: str) -> float:
     return number
 
 
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be >= 1")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m airflow_provider_music.emulator",
@@ -38,7 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
     parser.add_argument(
-        "--port", type=int, default=8080, help="API port; 0 picks a free one (default: %(default)s)"
+        "--port",
+        type=int,
+        default=8090,
+        help="API port; 0 picks a free one (default: %(default)s; 8080 is the Airflow api-server's)",
     )
     parser.add_argument(
         "--audio-port",
@@ -63,7 +73,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--submit-status", type=int, choices=(200, 201), default=200, help="HTTP code of a POST"
     )
-    parser.add_argument("--usage", action="store_true", help="add meta.usage to POST answers")
+    parser.add_argument(
+        "--usage",
+        choices=USAGE_MODES,
+        nargs="?",
+        const="both",
+        default="both",
+        help="where a POST answer reports the cost: meta.usage in the body, the x-aimlapi-credits-used"
+        " and x-aimlapi-usd-spent headers, both or none (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--hold",
+        action="store_true",
+        help="new generations stay 'queued' until released: POST /_emulator/release"
+        f' {{"generation_id": ID (default: all), "status": \'completed\' or one of'
+        f" {', '.join(PENDING_STATUSES)}}}",
+    )
+    parser.add_argument(
+        "--polls-to-complete",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="a generation completes on its Nth poll (GET), whatever the time (timers ignored)",
+    )
     parser.add_argument(
         "--audio-base-url", default=None, help="audio base URL to advertise (e.g. behind a proxy)"
     )
@@ -94,6 +126,8 @@ async def serve(args: argparse.Namespace) -> None:
             url_ttl=args.url_ttl,
             submit_status=args.submit_status,
             usage=args.usage,
+            hold=args.hold,
+            polls_to_complete=args.polls_to_complete,
         ),
         audio_base_url=args.audio_base_url,
         keepalive_timeout=args.keepalive_timeout,

@@ -40,6 +40,7 @@ _AUDIO: dict[str, frozenset[str]] = {
     "json": frozenset({"code", "headers", "body"}),
     "expired": frozenset({"code", "body"}),
     "slow": frozenset({"seconds", "chunk_size"}),
+    "stall": frozenset({"bytes", "seconds"}),
     "oversize": frozenset({"extra_bytes"}),
 }
 

@@ -25,15 +25,28 @@ from urllib.parse import unquote
 from ._audio import DEFAULT_CHUNK_SIZE, audio_stream, expected_audio, warm_up
 from ._faults import GET_STATE_ACTIONS, FaultRule
 from ._http import HttpServer, Request, Response
-from ._state import ELEVEN_MUSIC, MODELS, Config, Generation, State, utc_now_iso
+from ._state import (
+    ELEVEN_MUSIC,
+    MODELS,
+    Config,
+    Generation,
+    State,
+    usage_for,
+    utc_now_iso,
+    valid_client_request_id,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, Coroutine, Iterable, Mapping
+    from collections.abc import AsyncGenerator, Callable, Coroutine, Iterable, Mapping
     from types import TracebackType
 
 logger = logging.getLogger("airflow_provider_music.emulator")
 
 API_PATH = "/v2/generate/audio"
+CLIENT_REQUEST_ID_HEADER = "x-client-request-id"
+INFERENCE_ID_HEADER = "x-inference-id"
+CREDITS_HEADER = "x-aimlapi-credits-used"
+USD_HEADER = "x-aimlapi-usd-spent"
 ADMIN_PREFIX = "/_emulator/"
 MAX_PROMPT = 2000
 MIN_LENGTH_MS, MAX_LENGTH_MS, DEFAULT_LENGTH_MS = 10_000, 300_000, 10_000
@@ -250,11 +263,18 @@ class ApiApp:
         rid = str(uuid.uuid4())
         if req.path.startswith(ADMIN_PREFIX):
             return await self._admin(req, rid)
-        if req.path == API_PATH:
+        if req.path == API_PATH and req.method in ("POST", "GET"):
+            raw = req.header(CLIENT_REQUEST_ID_HEADER)
+            client_request_id = valid_client_request_id(raw)
+            if raw is not None and client_request_id is None:
+                self.state.counters.client_request_ids_dropped += 1  # silently, as the service does
             if req.method == "POST":
-                return await self._post(req, rid)
-            if req.method == "GET":
-                return await self._get(req, rid)
+                response = await self._post(req, rid, client_request_id)
+            else:
+                response = await self._get(req, rid)
+            if client_request_id is not None and not response.abort:
+                response.headers.append((CLIENT_REQUEST_ID_HEADER, client_request_id))
+            return response
         return api_error(404, f"Cannot {req.method} {req.path}", req.path, rid)
 
     def _authorized(self, req: Request) -> bool:
@@ -265,7 +285,7 @@ class ApiApp:
 
     # -------------------------------------------------------------------------------------- POST
 
-    async def _post(self, req: Request, rid: str) -> Response:
+    async def _post(self, req: Request, rid: str, client_request_id: str | None) -> Response:
         counters = self.state.counters
         counters.posts += 1
         if not self._authorized(req):
@@ -282,16 +302,18 @@ class ApiApp:
             hay = [v for v in (body.get("prompt"), body.get("model")) if isinstance(v, str)]
         rule = self.state.faults.take("post", hay)
         if rule is None:
-            return self._create(req, rid, body, parse_error)
+            return self._create(req, rid, body, parse_error, client_request_id)
         if rule.action == "delay":
-            response = self._create(req, rid, body, parse_error)
+            response = self._create(req, rid, body, parse_error, client_request_id)
             await asyncio.sleep(float(rule.params.get("seconds", 1.0)))
             return response
         if rule.params.get("create"):
-            self._create(req, rid, body, parse_error)
+            self._create(req, rid, body, parse_error, client_request_id)
         return fault_response(rule, rid, req.path, cdn=False)
 
-    def _create(self, req: Request, rid: str, body: Any, parse_error: str | None) -> Response:
+    def _create(
+        self, req: Request, rid: str, body: Any, parse_error: str | None, client_request_id: str | None
+    ) -> Response:
         if parse_error is not None:
             return api_error(
                 400, "Body validation error", req.path, rid, [{"field": "body", "message": parse_error}]
@@ -299,12 +321,18 @@ class ApiApp:
         details, norm = validate_submission(body)
         if details:
             return api_error(400, "Body validation error", req.path, rid, details)
-        gen = self.state.create(norm["model"], norm["prompt"], norm["music_length_ms"], norm["audio_format"])
+        gen = self.state.create(
+            norm["model"], norm["prompt"], norm["music_length_ms"], norm["audio_format"], client_request_id
+        )
         out: dict[str, Any] = {"id": gen.id, "status": "queued"}
-        if self.state.config.usage:
-            credits = gen.music_length_ms // 10 * 21
-            out["meta"] = {"usage": {"credits_used": credits, "usd_spent": round(credits / 2_000_000, 6)}}
-        return json_response(self.state.config.submit_status, out, rid)
+        headers = [(INFERENCE_ID_HEADER, gen.id)]
+        mode = self.state.config.usage
+        credits, usd = usage_for(gen.music_length_ms)
+        if mode in ("both", "body"):
+            out["meta"] = {"usage": {"credits_used": credits, "usd_spent": float(usd)}}
+        if mode in ("both", "headers"):
+            headers += [(CREDITS_HEADER, str(credits)), (USD_HEADER, f"{usd:.9f}")]
+        return json_response(self.state.config.submit_status, out, rid, headers)
 
     # --------------------------------------------------------------------------------------- GET
 
@@ -353,7 +381,7 @@ class ApiApp:
                 "file_size": gen.size_bytes,
             }
         gen.last_reported_status = status
-        return json_response(200, out, rid)
+        return json_response(200, out, rid, [(INFERENCE_ID_HEADER, gen.id)])
 
     def _state_fault(self, rule: FaultRule, rid: str, gen: Generation) -> Response:
         out: dict[str, Any] = {"id": gen.id}
@@ -370,7 +398,7 @@ class ApiApp:
         else:  # waiting
             out["status"] = rule.params.get("status", "waiting" if gen.status() == "queued" else "active")
         gen.last_reported_status = out["status"]
-        return json_response(200, out, rid)
+        return json_response(200, out, rid, [(INFERENCE_ID_HEADER, gen.id)])
 
     # ------------------------------------------------------------------------------------- admin
 
@@ -408,6 +436,26 @@ class ApiApp:
                     return json_response(200, {"faults": []}, rid)
                 if method == "GET":
                     return json_response(200, {"faults": self._faults()}, rid)
+            if sub in ("release", "hold") and method == "POST":
+                if not isinstance(body, dict):
+                    raise ValueError("expected a JSON object")
+                unknown = set(body) - {"generation_id", "status"}
+                if unknown:
+                    raise ValueError(f"unknown key(s): {', '.join(sorted(unknown))}")
+                gid = body.get("generation_id")
+                status = body.get("status")
+                if gid is not None and not isinstance(gid, str):
+                    raise ValueError("generation_id must be a string")
+                if status is not None and not isinstance(status, str):
+                    raise ValueError("status must be a string")
+                try:
+                    if sub == "release":
+                        moved = self.state.release(gid, status or "completed")
+                    else:
+                        moved = self.state.hold(gid, status)
+                except KeyError:
+                    return api_error(404, "Generation not found", req.path, rid)
+                return json_response(200, {"released" if sub == "release" else "held": moved}, rid)
             if sub.startswith("generations/") and method in ("GET", "POST"):
                 gen = self.state.generations.get(unquote(sub[len("generations/") :]))
                 if gen is None:
@@ -486,16 +534,23 @@ class AudioApp:
         pause: float = 0.0,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         extra: int = 0,
+        stall_after: int | None = None,
+        stall_seconds: float = 0.0,
     ) -> Response:
         fmt, length_ms, size = gen.audio_format, gen.music_length_ms, gen.size_bytes
         counters = self.state.counters
 
         async def body() -> AsyncGenerator[bytes, None]:
             sent = 0
+            stall_at = -1 if stall_after is None else stall_after  # -1: no stall (or done)
             for chunk in audio_stream(fmt, length_ms, chunk_size):
                 if limit is not None and sent + len(chunk) >= limit:
                     yield chunk[: limit - sent]
                     return
+                if 0 <= stall_at < sent + len(chunk):  # send exactly stall_at bytes, then hold
+                    yield chunk[: stall_at - sent]
+                    await asyncio.sleep(stall_seconds)
+                    chunk, sent, stall_at = chunk[stall_at - sent :], stall_at, -1
                 yield chunk
                 sent += len(chunk)
                 if pause:
@@ -529,7 +584,7 @@ class AudioApp:
             match = _FILE_PATH.fullmatch(req.path)
             assert match is not None
             return self._serve(req, rid, gen, *match.groups())
-        if action in ("truncate", "slow", "oversize"):
+        if action in ("truncate", "slow", "oversize", "stall"):
             if gen is None:
                 return cdn_error(404, rid)
             if action == "truncate":
@@ -543,6 +598,14 @@ class AudioApp:
                     complete=True,
                     pause=float(p.get("seconds", 0.2)),
                     chunk_size=p.get("chunk_size", DEFAULT_CHUNK_SIZE),
+                )
+            if action == "stall":
+                return self._audio(
+                    gen,
+                    rid,
+                    complete=True,
+                    stall_after=p.get("bytes", gen.size_bytes // 2),
+                    stall_seconds=float(p.get("seconds", 3600.0)),
                 )
             extra = p.get("extra_bytes", max(gen.size_bytes, DEFAULT_CHUNK_SIZE))
             return self._audio(gen, rid, complete=False, extra=extra)
@@ -663,7 +726,10 @@ class EmulatorServer:
                 "prompt": g.prompt,
                 "music_length_ms": g.music_length_ms,
                 "status": g.status(),
+                "held": g.held,
                 "last_reported_status": g.last_reported_status,
+                "client_request_id": g.client_request_id,
+                "usage": g.usage,
                 "gets": g.gets,
                 "downloads": g.downloads,
                 "downloads_completed": g.downloads_completed,
@@ -695,7 +761,9 @@ class Emulator:
         audio_format: str = "wav",
         url_ttl: float = 900.0,
         submit_status: int = 200,
-        usage: bool = False,
+        usage: str | bool = "both",
+        hold: bool = False,
+        polls_to_complete: int | None = None,
         audio_base_url: str | None = None,
         keepalive_timeout: float = 75.0,
     ) -> None:
@@ -705,7 +773,9 @@ class Emulator:
             audio_format=audio_format,
             url_ttl=url_ttl,
             submit_status=submit_status,
-            usage=usage,
+            usage=usage,  # type: ignore[arg-type]  # Config normalizes the boolean form
+            hold=hold,
+            polls_to_complete=polls_to_complete,
         )
         self._server = EmulatorServer(
             host=host,
@@ -843,7 +913,8 @@ class Emulator:
 
     def configure(self, **changes: Any) -> dict[str, Any]:
         """Change runtime config (generation_seconds, queued_seconds, audio_format, url_ttl, submit_status,
-        usage); returns the whole config. Affects generations created afterwards."""
+        usage, hold, polls_to_complete); returns the whole config. Affects generations created afterwards
+        (``usage``: answers from now on)."""
 
         async def run() -> dict[str, Any]:
             self._server.state.config.update(changes)
@@ -861,3 +932,68 @@ class Emulator:
             gen.update(changes)
 
         self._call(run())
+
+    # ------------------------------------------------------------------------ deterministic control
+
+    def release(self, generation_id: str | None = None, status: str = "completed") -> list[str]:
+        """
+        Move a generation to ``status``: ``"completed"`` (the default; it completes now, whatever its
+        timer) or a pending status (``queued``, ``generating``, ``waiting``, ``active``, ``processing``)
+        at which it stays held. With no id: every held generation. Returns the ids moved; KeyError for
+        an unknown id.
+        """
+
+        async def run() -> list[str]:
+            return self._server.state.release(generation_id, status)
+
+        return self._call(run())
+
+    def hold(self, generation_id: str | None = None, status: str | None = None) -> list[str]:
+        """
+        Pin a generation at a pending ``status`` (default: the one it reports now) until `release`.
+        With no id: every generation not completed yet. ValueError for a completed one without a
+        status. To hold generations from their POST on, use ``configure(hold=True)``.
+        """
+
+        async def run() -> list[str]:
+            return self._server.state.hold(generation_id, status)
+
+        return self._call(run())
+
+    def wait_until(
+        self,
+        predicate: Callable[[dict[str, Any]], T | None],
+        timeout: float = 60.0,
+        what: str = "the emulator's stats to match",
+        interval: float = 0.02,
+    ) -> T:
+        """
+        Poll `stats` until ``predicate(stats)`` returns something truthy and return it; TimeoutError
+        after ``timeout`` seconds. For tests: wait for what a client did, never for a fixed time.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate(self.stats())
+            if value:
+                return value
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"timed out after {timeout:g} s waiting for {what}")
+            time.sleep(interval)
+
+    def wait_for_generations(self, count: int = 1, timeout: float = 60.0) -> list[str]:
+        """Wait until at least ``count`` generations were created; their ids, oldest first."""
+
+        def created(stats: dict[str, Any]) -> list[str] | None:
+            ids = list(stats["generations"])
+            return ids if len(ids) >= count else None
+
+        return self.wait_until(created, timeout, f"{count} generation(s) to be created")
+
+    def wait_for_polls(self, generation_id: str, polls: int = 1, timeout: float = 60.0) -> int:
+        """Wait until ``generation_id`` was polled (GET) at least ``polls`` times; the count so far."""
+
+        def polled(stats: dict[str, Any]) -> int | None:
+            gen = stats["generations"].get(generation_id)
+            return gen["gets"] if gen is not None and gen["gets"] >= polls else None
+
+        return self.wait_until(polled, timeout, f"{polls} poll(s) of {generation_id}")

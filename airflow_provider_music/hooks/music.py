@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from airflow.sdk import BaseHook
 
 from airflow_provider_music import _wire
-from airflow_provider_music._wire import ApiRequest, Generation
+from airflow_provider_music._wire import ApiRequest, Generation, Submission
 from airflow_provider_music.defaults import (
     ASYNC_KEEPALIVE_EXPIRY_S,
     ASYNC_MAX_CONNECTIONS,
@@ -36,6 +36,7 @@ from airflow_provider_music.defaults import (
     SHARED_CONNECTION_TTL_S,
 )
 from airflow_provider_music.exceptions import (
+    MusicAPIError,
     MusicAudioInvalidError,
     MusicAudioURLExpired,
     MusicAuthError,
@@ -54,6 +55,8 @@ if TYPE_CHECKING:
 
     from airflow_provider_music._storage import StoredAudio
 
+__all__ = ["ApiSettings", "Generation", "MusicGenerationHook", "Submission"]
+
 T = TypeVar("T")
 
 # A syntactically valid id that names no generation: a cheap, authenticated, side-effect-free call.
@@ -67,12 +70,21 @@ class ApiSettings:
     base_url: str
     api_key: str = ""
     timeout: float | None = None  # read timeout from the connection's extra {"timeout": seconds}
+    scheme_assumed: bool = False  # the host had no scheme, so https:// was assumed
 
     def __repr__(self) -> str:  # never show the key, even in a debugger or a traceback
         return f"ApiSettings(base_url={self.base_url!r}, api_key='***', timeout={self.timeout!r})"
 
     @classmethod
     def from_connection(cls, conn: Connection) -> ApiSettings:
+        conn_type = conn.conn_type
+        if not isinstance(conn_type, str) or conn_type.strip().lower() != CONN_TYPE:
+            # Another service's connection: its secret must not go to the AI/ML API as a bearer token.
+            shown = repr(conn_type[:40]) if isinstance(conn_type, str) else "no type"
+            raise MusicInputError(
+                f"Connection {conn.conn_id!r} is of type {shown}, not {CONN_TYPE!r}: it was not used. "
+                f"Point conn_id at a connection of type {CONN_TYPE!r} (its password is the API key)."
+            )
         api_key = (conn.password or "").strip()
         if not api_key:
             raise MusicInputError(
@@ -86,7 +98,13 @@ class ApiSettings:
                     f"Connection {conn.conn_id!r}: extra 'timeout' must be positive seconds"
                 )
             timeout = float(raw)
-        return cls(base_url=_wire.normalize_base_url(conn.host, conn.port), api_key=api_key, timeout=timeout)
+        host = (conn.host or "").strip()
+        return cls(
+            base_url=_wire.normalize_base_url(conn.host, conn.port),
+            api_key=api_key,
+            timeout=timeout,
+            scheme_assumed=bool(host) and "://" not in host,
+        )
 
 
 class _SharedSettings:
@@ -214,20 +232,49 @@ class MusicGenerationHook(BaseHook):
         session.headers.update(_wire.auth_headers(self.settings.api_key))
         return session
 
+    def create_generation(
+        self,
+        prompt: str,
+        music_length_ms: int | None = None,
+        model: str = DEFAULT_MODEL,
+        extra_body: Mapping[str, Any] | None = None,
+        *,
+        client_request_id: str | None = None,
+    ) -> Submission:
+        """
+        Create a generation: its id, the usage the service reported, and the ``X-Client-Request-Id``
+        sent (only a valid one is sent). A POST is resent only when it cannot have arrived.
+        """
+        request = _wire.build_submit_request(
+            self.settings.base_url, prompt, music_length_ms, model, extra_body, client_request_id
+        )
+        sent_id = (request.headers or {}).get(_wire.CLIENT_REQUEST_ID_HEADER)
+        if client_request_id is not None and sent_id is None:
+            self.log.warning(
+                "client_request_id %r is not 1-128 characters of [A-Za-z0-9._:-]; not sent",
+                client_request_id[:200] if isinstance(client_request_id, str) else client_request_id,
+            )
+        made = self._call(request, lambda s, h, c: _wire.parse_submission(s, h, c, self._secrets))
+        submission = Submission(id=made.id, usage=made.usage, client_request_id=sent_id)
+        self.log.info(
+            "Created generation %s (model %s, client request id %s); usage reported: %s",
+            submission.id, model, sent_id or "none", _usage_text(submission.usage),
+        )  # fmt: skip
+        return submission
+
     def submit_generation(
         self,
         prompt: str,
         music_length_ms: int | None = None,
         model: str = DEFAULT_MODEL,
         extra_body: Mapping[str, Any] | None = None,
+        *,
+        client_request_id: str | None = None,
     ) -> str:
-        """Create a generation and return its id; a POST is resent only when it cannot have arrived."""
-        request = _wire.build_submit_request(
-            self.settings.base_url, prompt, music_length_ms, model, extra_body
-        )
-        gen_id = self._call(request, lambda s, h, c: _wire.parse_submit_response(s, h, c, self._secrets))
-        self.log.info("Created generation %s (model %s)", gen_id, model)
-        return gen_id
+        """``create_generation(...).id``."""
+        return self.create_generation(
+            prompt, music_length_ms, model, extra_body, client_request_id=client_request_id
+        ).id
 
     def get_generation(self, generation_id: str) -> Generation:
         """Read a generation's status (and, when completed, a fresh audio URL)."""
@@ -245,12 +292,9 @@ class MusicGenerationHook(BaseHook):
             status, _, _ = self._send(request)
         except MusicProviderError as err:
             return False, str(err)
-        if status in (401, 403):
-            kind = MusicAuthError if status == 401 else MusicCreditsError
-            return False, f"{(kind.__doc__ or '').rstrip('.')}: {settings.base_url}"
-        if status >= 500 or status == 429:
-            return False, f"The AI/ML API at {settings.base_url} answered HTTP {status}; try again later"
-        return True, f"The AI/ML API at {settings.base_url} accepted the API key"
+        except Exception as err:  # the Test button shows whatever this returns: never a traceback
+            return False, f"The connection test failed: {_wire.exception_text(err, self._secrets)}"
+        return connection_test_result(status, _wire.redact_url(settings.base_url))
 
     def _call(self, request: ApiRequest, parse: Callable[[int, Mapping[str, str], bytes], T]) -> T:
         attempt = 0
@@ -269,9 +313,6 @@ class MusicGenerationHook(BaseHook):
                 time.sleep(delay)
 
     def _send(self, request: ApiRequest) -> tuple[int, Mapping[str, str], bytes]:
-        import requests
-        import urllib3
-
         read_timeout = self._read_timeout(self.settings)
         # The whole answer within connect + read timeout: a body dripping a byte per read timeout
         # would otherwise hold the worker for ever.
@@ -282,13 +323,32 @@ class MusicGenerationHook(BaseHook):
                 request.url,
                 params=request.params,
                 json=request.json_body,
+                headers=request.headers,
                 timeout=(CONNECT_TIMEOUT_S, read_timeout),
                 allow_redirects=False,
                 stream=True,
             ) as response:
                 return response.status_code, response.headers, _read_bounded(response, deadline)
-        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-            raise _wire.transport_error(request.operation, exc, sent=_requests_sent(exc)) from None
+        except MusicProviderError:
+            raise
+        except Exception as exc:  # whatever the transport raised, the caller gets a provider error
+            raise self._transport_error(request, exc, _requests_causes()) from None
+
+    def _transport_error(
+        self,
+        request: ApiRequest,
+        exc: BaseException,
+        causes: tuple[tuple[type[BaseException], _wire.TransportCause], ...],
+    ) -> MusicAPIError:
+        settings = self.__dict__.get("settings") or self._async_settings
+        return _wire.transport_error(
+            request.operation,
+            exc,
+            base_url=settings.base_url if settings is not None else request.url,
+            library_causes=causes,
+            scheme_assumed=settings.scheme_assumed if settings is not None else False,
+            secrets=self._secrets,
+        )
 
     # --- delivery (workers) -----------------------------------------------------------------------
 
@@ -446,10 +506,6 @@ class MusicGenerationHook(BaseHook):
                 await asyncio.sleep(delay)
 
     async def _asend(self, request: ApiRequest) -> tuple[int, Mapping[str, str], bytes]:
-        import asyncio
-
-        import aiohttp
-
         session = await self._aclient()
         # A trigger sends the same GET every poll: encode its URL once per run, not once per poll.
         key = (request.url, tuple((request.params or {}).items()))
@@ -460,7 +516,7 @@ class MusicGenerationHook(BaseHook):
             url = self._async_urls[key] = URL(request.url).with_query(request.params or {})
         try:
             async with session.request(
-                request.method, url, json=request.json_body, allow_redirects=False
+                request.method, url, json=request.json_body, headers=request.headers, allow_redirects=False
             ) as response:
                 # Bounded: an endless body cannot fill the triggerer's memory. A cut body fails to
                 # parse (a garbled answer), and the unread rest closes the connection, not reuses it.
@@ -471,10 +527,10 @@ class MusicGenerationHook(BaseHook):
                         body = body[:MAX_API_RESPONSE_BYTES]
                         break
                 return response.status, response.headers, body
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            # Refused, DNS, or no connection within the connect timeout: the request never left.
-            sent = not isinstance(exc, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError))
-            raise _wire.transport_error(request.operation, exc, sent=sent) from None
+        except MusicProviderError:
+            raise
+        except Exception as exc:  # whatever the transport raised (not a cancellation): a provider error
+            raise self._transport_error(request, exc, _aiohttp_causes()) from None
 
 
 def _env_proxy(base_url: str) -> str | None:
@@ -519,27 +575,74 @@ def _read_bounded(response: requests.Response, deadline: float) -> bytes:
     return b"".join(pieces)[:MAX_API_RESPONSE_BYTES]
 
 
-def _requests_sent(exc: BaseException) -> bool:
-    """False when requests failed before the request reached the server (refused, DNS, connect timeout)."""
+def connection_test_result(status: int, shown_url: str) -> tuple[bool, str]:
+    """``test_connection``'s verdict on the probe's HTTP status (the messages docs/connection.md lists)."""
+    if status == 401:
+        return False, f"The AI/ML API at {shown_url} refused the API key (HTTP 401): check the password field"
+    if status == 403:
+        return False, (
+            f"The AI/ML API at {shown_url} answered HTTP 403: the account is out of credits "
+            "or the key may not use this model"
+        )
+    if status >= 500 or status == 429:
+        return False, f"The AI/ML API at {shown_url} answered HTTP {status}; try again later"
+    return True, f"The AI/ML API at {shown_url} accepted the API key"
+
+
+def _usage_text(usage: Mapping[str, Any] | None) -> str:
+    if not usage:
+        return "none"
+    return f"credits_used={usage.get('credits_used')}, usd_spent={usage.get('usd_spent')}"
+
+
+@lru_cache(maxsize=1)
+def _requests_causes() -> tuple[tuple[type[BaseException], _wire.TransportCause], ...]:
+    """requests' and urllib3's exception types, most specific first (see ``_wire.classify_transport``)."""
     import requests
+    from urllib3 import exceptions as u3
 
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return False
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        from urllib3.exceptions import NewConnectionError
+    pairs: list[tuple[type[BaseException], _wire.TransportCause]] = [
+        (requests.exceptions.ProxyError, "proxy"),
+        (u3.ProxyError, "proxy"),
+        (requests.exceptions.ConnectTimeout, "connect_timeout"),
+    ]
+    name_resolution = getattr(u3, "NameResolutionError", None)  # urllib3 >= 2.0
+    if name_resolution is not None:
+        pairs.append((name_resolution, "dns"))
+    pairs += [
+        (u3.NewConnectionError, "connect"),  # a subclass of ConnectTimeoutError: before it
+        (u3.ConnectTimeoutError, "connect_timeout"),
+        (requests.exceptions.ReadTimeout, "read_timeout"),
+        (u3.ReadTimeoutError, "read_timeout"),
+        (u3.ProtocolError, "reset"),
+    ]
+    return tuple(pairs)
 
-        seen: set[int] = set()
-        stack: list[Any] = [exc]
-        while stack:
-            item = stack.pop()
-            if item is None or id(item) in seen:
-                continue
-            seen.add(id(item))
-            if isinstance(item, NewConnectionError):
-                return False
-            stack.extend([getattr(item, "reason", None), item.__cause__, item.__context__])
-            stack.extend(a for a in getattr(item, "args", ()) if isinstance(a, BaseException))
-    return True
+
+@lru_cache(maxsize=1)
+def _aiohttp_causes() -> tuple[tuple[type[BaseException], _wire.TransportCause], ...]:
+    """aiohttp's exception types, most specific first: anything from its connector never left."""
+    import aiohttp
+
+    pairs: list[tuple[type[BaseException], _wire.TransportCause]] = [
+        (aiohttp.ClientProxyConnectionError, "proxy"),
+        (aiohttp.ClientHttpProxyError, "proxy"),
+        (aiohttp.ClientSSLError, "tls"),  # its subclasses are raised by the connector: handshake
+    ]
+    dns = getattr(aiohttp, "ClientConnectorDNSError", None)  # aiohttp >= 3.10.9
+    if dns is not None:
+        pairs.append((dns, "dns"))
+    pairs.append((aiohttp.ClientConnectorError, "connect"))
+    connect_timeout = getattr(aiohttp, "ConnectionTimeoutError", None)  # aiohttp >= 3.10
+    if connect_timeout is not None:
+        pairs.append((connect_timeout, "connect_timeout"))
+    pairs += [
+        (aiohttp.ServerTimeoutError, "read_timeout"),
+        (aiohttp.ServerDisconnectedError, "reset"),
+        (aiohttp.ClientPayloadError, "reset"),
+        (aiohttp.ClientOSError, "reset"),
+    ]
+    return tuple(pairs)
 
 
 class _AudioStream:

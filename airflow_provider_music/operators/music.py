@@ -28,6 +28,7 @@ from airflow_provider_music.exceptions import MusicGenerationFailed, MusicTimeou
 if TYPE_CHECKING:
     from airflow.sdk import Context, ObjectStoragePath
 
+    from airflow_provider_music._state import RecordedGeneration
     from airflow_provider_music._wire import Generation
     from airflow_provider_music.hooks.music import MusicGenerationHook
 
@@ -63,40 +64,56 @@ class _SubmitsGenerations(BaseOperator):
         _wire.validate_submission(self.prompt, length, self.model, self.extra_body)
         return self.prompt, length  # type: ignore[return-value]
 
-    def _request_info(self) -> dict[str, Any]:
+    def _request_info(self, recorded: RecordedGeneration | None = None) -> dict[str, Any]:
         return {
             "model": self.model,
             "prompt": self.prompt,
             "music_length_ms": _wire.coerce_music_length(self.music_length_ms),
+            "usage": dict(recorded.usage) if recorded is not None and recorded.usage is not None else None,
+            "client_request_id": recorded.client_request_id if recorded is not None else None,
         }
 
-    def _submit_or_reattach(self, context: Context) -> tuple[str, Generation | None]:
+    @staticmethod
+    def _client_request_id(context: Context) -> str:
+        """The ``X-Client-Request-Id`` of this task instance: dag, run, task, map index (never the try)."""
+        ti = context["ti"]
+        return _wire.client_request_id(
+            str(ti.dag_id),
+            str(getattr(ti, "run_id", None) or context.get("run_id")),
+            str(ti.task_id),
+            getattr(ti, "map_index", -1),
+        )
+
+    def _submit_or_reattach(self, context: Context) -> tuple[RecordedGeneration, Generation | None]:
         """
         The generation this task instance owns: the recorded one if it is pending or done, else a new one.
 
-        Returns the id and, when it was reattached, the status just read (so a completed one is
-        delivered without waiting).
+        Returns its record (id, usage, client request id) and, when it was reattached, the status just
+        read (so a completed one is delivered without waiting).
         """
-        from airflow_provider_music._state import GenerationRecord
+        from airflow_provider_music._state import GenerationRecord, RecordedGeneration
 
         prompt, length = self._rendered_request()
         record = GenerationRecord(context)
         previous = record.get()
         if previous:
-            generation = self.hook.get_generation(previous)
+            generation = self.hook.get_generation(previous.generation_id)
             if generation.status.is_pending() or (generation.status.is_success() and generation.audio_url):
                 self.log.info(
                     "Reattaching to generation %s (%s) created by an earlier try; not submitting again",
-                    previous, generation.raw_status,
+                    previous.generation_id, generation.raw_status,
                 )  # fmt: skip
                 return previous, generation
             self.log.warning(
                 "The generation %s recorded by an earlier try ended as %r; submitting a new one",
-                previous, generation.raw_status,
+                previous.generation_id, generation.raw_status,
             )  # fmt: skip
-        generation_id = self.hook.submit_generation(prompt, length, self.model, self.extra_body)
-        record.set(generation_id)
-        return generation_id, None
+        submission = self.hook.create_generation(
+            prompt, length, self.model, self.extra_body, client_request_id=self._client_request_id(context)
+        )
+        created = RecordedGeneration(submission.id, submission.usage, submission.client_request_id)
+        record.set(created)  # the hook has logged the id, the client request id and the usage
+        return created, None
 
     def _forget(self, context: Context) -> None:
         from airflow_provider_music._state import GenerationRecord
@@ -107,6 +124,10 @@ class _SubmitsGenerations(BaseOperator):
 class SubmitMusicGenerationOperator(_SubmitsGenerations):
     """
     Create a music generation and return its id (XCom ``return_value``, and key ``generation_id``).
+
+    Also pushes ``usage`` (what the service reported the generation cost; ``None`` when it reported
+    nothing) and ``client_request_id`` (the ``X-Client-Request-Id`` the POST carried: dag, run, task
+    and map index, never the try number), for the sensor's parameters of the same names.
 
     Pair it with :class:`~airflow_provider_music.sensors.music.MusicGenerationSensor` to wait and store.
     A try that dies after its POST leaves a record, so the retry reattaches to that generation
@@ -144,25 +165,36 @@ class SubmitMusicGenerationOperator(_SubmitsGenerations):
         self.conn_id = conn_id
 
     def execute(self, context: Context) -> str:
-        generation_id, _ = self._submit_or_reattach(context)
-        context["ti"].xcom_push(key="generation_id", value=generation_id)
+        recorded, _ = self._submit_or_reattach(context)
+        ti = context["ti"]
+        ti.xcom_push(key="generation_id", value=recorded.generation_id)
+        # For the sensor's `usage` and `client_request_id` (pushed even when unknown, as null).
+        ti.xcom_push(key="usage", value=dict(recorded.usage) if recorded.usage is not None else None)
+        ti.xcom_push(key="client_request_id", value=recorded.client_request_id)
         # The record guards the window between the POST and the task's success; once the id is
         # handed on, clearing and rerunning the task is a request for new music.
         self._forget(context)
-        return generation_id
+        return recorded.generation_id
 
 
 class GenerateMusicOperator(PublishesAudio, _SubmitsGenerations):
     """
     Submit, wait and store in one task; returns the track's manifest (same as the sensor's).
 
-    The generation id is recorded durably before waiting, so a retry, a worker crash or a
-    triggerer restart reattaches to it (a completed one is only delivered again) instead of paying
-    for a second generation.
+    Before its POST it checks everything about the destination that can be known without the audio
+    (absolute path, storage connection, filesystem package, one call reaching the folder or bucket,
+    and with ``if_exists`` ``"skip"``/``"fail"`` an existing object), so a misconfiguration costs
+    nothing. The POST carries ``X-Client-Request-Id`` (dag, run, task, map index; never the try).
+    The generation id is recorded durably before waiting, with the usage the service reported and the
+    client request id, so a retry, a worker crash or a triggerer restart reattaches to it (a completed
+    one is only delivered again) instead of paying for a second generation; the manifest records both.
 
     :param prompt: What to generate (templated); at most 2000 characters.
-    :param destination: Where to store the audio (templated): URI string or ``ObjectStoragePath``;
-        ending in ``/`` it is a folder and the object is named after the generation id.
+    :param destination: Where to store the audio (templated): URI string or ``ObjectStoragePath``.
+        Ending in ``/`` it is a folder and the object is named after the generation id; ending in an
+        audio extension (``.wav``, ``.mp3``, ...) it is the object's full path; any other name is the
+        object's name without extension (the audio's format adds it). A relative local path is
+        refused. Checked before the POST: see "Fail before paying" in docs/operators.md.
     :param music_length_ms: Requested length in milliseconds (templated), 10000 to 300000.
     :param model: Model name; ``elevenlabs/eleven_music`` by default.
     :param extra_body: Further model fields (refused for eleven_music).
@@ -175,8 +207,10 @@ class GenerateMusicOperator(PublishesAudio, _SubmitsGenerations):
     :param if_exists: ``"overwrite"`` (default), ``"skip"`` or ``"fail"``. With ``"skip"`` or
         ``"fail"`` and a destination that names an existing object, nothing is generated at all.
     :param write_sidecar: Also write ``<name>.json`` with the manifest next to the audio.
-    :param object_name: Name of the stored object without extension (templated, e.g. ``"{{ ds }}"``);
-        the extension follows the audio's format and ``destination`` is then the folder.
+    :param object_name: Name of the stored object without extension (templated, e.g.
+        ``"{{ (dag_run.logical_date or dag_run.run_after) | ds }}"``, which also renders in runs
+        without a logical date); the extension follows the audio's format and ``destination`` is
+        then the folder.
     :param chunk_size: Memory budget unit of the delivery: peak growth stays near two of these
         (socket reads of at most 1 MiB; storage blocks of half a chunk, at least 5 MiB on S3).
     :param max_bytes: Largest download accepted.
@@ -248,17 +282,23 @@ class GenerateMusicOperator(PublishesAudio, _SubmitsGenerations):
 
         self._rendered_request()
         options = self._delivery_options()
-        validate_options(options)
-        kept = _delivery.existing_manifest(options, self._request_info(), _delivery.task_info(context))
+        # Fail before paying: everything about the destination that can be known without the audio.
+        resolved = _delivery.check_destination(
+            options, self.log, checked_before="Checked before any request: this try created no generation."
+        )
+        kept = _delivery.existing_manifest(
+            options, self._request_info(), _delivery.task_info(context), resolved
+        )
         if kept is not None:  # if_exists="skip" and the object is there ("fail" has raised by now)
             self.log.info("%s already exists and if_exists='skip': nothing to generate", kept["uri"])
             self._publish(context, kept)
             return kept
 
-        generation_id, generation = self._submit_or_reattach(context)
+        recorded, generation = self._submit_or_reattach(context)
+        generation_id = recorded.generation_id
         context["ti"].xcom_push(key="generation_id", value=generation_id)
         if generation is not None and generation.status.is_success():
-            return self._deliver(context, generation_id, generation)
+            return self._deliver(context, recorded, generation)
         if self.deferrable:
             from airflow_provider_music.triggers.music import MusicGenerationTrigger
 
@@ -274,36 +314,42 @@ class GenerateMusicOperator(PublishesAudio, _SubmitsGenerations):
                 method_name="execute_complete",
                 timeout=timedelta(seconds=self.wait_timeout + DEFERRAL_TIMEOUT_MARGIN_S),
             )
-        return self._deliver(context, generation_id, self._wait_here(generation_id))
+        return self._deliver(context, recorded, self._wait_here(generation_id))
 
     def _wait_here(self, generation_id: str) -> Generation:
         """Poll from the worker (``deferrable=False``) until terminal or the deadline."""
+        progress = _waiting.PollProgress(generation_id, self.log)
         started = time.monotonic()
         while True:
             remaining = self.wait_timeout - (time.monotonic() - started)
             if remaining <= 0:
                 raise MusicTimeoutError(
-                    f"Generation {generation_id} was still pending after waiting {self.wait_timeout:.0f}s"
+                    f"Generation {generation_id} was still pending after waiting {self.wait_timeout:.0f}s "
+                    f"({progress.polls} polls)"
                 )
             time.sleep(min(self.poll_interval, remaining))
             generation = self.hook.get_generation(generation_id)
+            progress.observe(generation.raw_status)
             if generation.status.is_terminal():
                 return generation
-            self.log.info("Generation %s is %s", generation_id, generation.raw_status)
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the trigger fired: refuse unknown events, deliver on success."""
-        from airflow_provider_music._state import GenerationRecord
+        from airflow_provider_music._state import GenerationRecord, RecordedGeneration
 
-        expected = GenerationRecord(context).get() or (event or {}).get("generation_id")
-        _waiting.raise_for_event(event, str(expected))
-        return self._deliver(context, str(expected))
+        self.log.info("%s", _waiting.resume_summary(event))
+        recorded = GenerationRecord(context).get()
+        if recorded is None:  # the record is gone (cleared by hand): trust the event's id
+            recorded = RecordedGeneration(str((event or {}).get("generation_id")))
+        _waiting.raise_for_event(event, recorded.generation_id)
+        return self._deliver(context, recorded)
 
     def _deliver(
-        self, context: Context, generation_id: str, generation: Generation | None = None
+        self, context: Context, recorded: RecordedGeneration, generation: Generation | None = None
     ) -> dict[str, Any]:
         from airflow_provider_music import _delivery
 
+        generation_id = recorded.generation_id
         if generation is not None and not generation.status.is_success():
             raise MusicGenerationFailed(
                 _wire.generation_failure_text(generation),
@@ -314,7 +360,7 @@ class GenerateMusicOperator(PublishesAudio, _SubmitsGenerations):
             self.hook,
             generation_id,
             self._delivery_options(),
-            request_info=self._request_info(),
+            request_info=self._request_info(recorded),
             task_info=_delivery.task_info(context),
             generation=generation,
         )

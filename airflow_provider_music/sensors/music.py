@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -21,7 +21,7 @@ from airflow_provider_music.defaults import (
     DEFAULT_TIMEOUT_S,
     DEFERRAL_TIMEOUT_MARGIN_S,
 )
-from airflow_provider_music.exceptions import MusicGenerationFailed
+from airflow_provider_music.exceptions import MusicGenerationFailed, MusicInputError
 
 if TYPE_CHECKING:
     from airflow.sdk import Context, ObjectStoragePath
@@ -39,19 +39,25 @@ class MusicGenerationSensor(PublishesAudio, BaseSensorOperator):
 
     :param generation_id: Id of the generation (templated), usually the submit task's XCom.
     :param destination: Where to store the audio (templated): a URI string or ``ObjectStoragePath``.
-        Ending in ``/`` it is a folder and the object is named after the generation id; otherwise it
-        is the object's full path. Local paths, ``file://``, ``s3://`` and any fsspec scheme work.
+        Ending in ``/`` it is a folder and the object is named after the generation id; ending in an
+        audio extension (``.wav``, ``.mp3``, ...) it is the object's full path; any other name is the
+        object's name without extension (the audio's format adds it). Absolute local paths,
+        ``file:///``, ``s3://`` and any fsspec scheme work; a relative local path is refused. Checked
+        (with the storage connection and the bucket) before deferring or the first poke.
     :param conn_id: Airflow connection id of type ``aimlapi``.
     :param storage_conn_id: Airflow connection for the storage (for example an ``aws`` connection).
-    :param poll_interval: Seconds between status checks.
+    :param poll_interval: Seconds between status checks (default 10). ``poke_interval``, Airflow's
+        name for it, is accepted as an alias; giving both with different values is refused.
     :param timeout: Seconds to wait for the generation before failing (default 30 minutes).
     :param deferrable: Wait in the triggerer (default: True unless the deployment explicitly set
         ``[operators] default_deferrable``). With False, poke (``mode="poke"`` or ``"reschedule"``).
     :param if_exists: ``"overwrite"`` (default), ``"skip"`` (keep the existing object, return its
         manifest) or ``"fail"``.
     :param write_sidecar: Also write ``<name>.json`` with the manifest next to the audio.
-    :param object_name: Name of the stored object without extension (templated, e.g. ``"{{ ds }}"``);
-        the extension follows the audio's format and ``destination`` is then the folder.
+    :param object_name: Name of the stored object without extension (templated, e.g.
+        ``"{{ (dag_run.logical_date or dag_run.run_after) | ds }}"``, which also renders in runs
+        without a logical date); the extension follows the audio's format and ``destination`` is
+        then the folder.
     :param chunk_size: Memory budget unit of the delivery: peak growth stays near two of these
         (socket reads of at most 1 MiB; storage blocks of half a chunk, at least 5 MiB on S3).
     :param max_bytes: Largest download accepted; larger ones stop and leave nothing behind.
@@ -62,6 +68,11 @@ class MusicGenerationSensor(PublishesAudio, BaseSensorOperator):
     :param prompt: Optional, recorded in the manifest (the sensor does not send it anywhere).
     :param model: Optional, recorded in the manifest.
     :param music_length_ms: Optional, recorded in the manifest.
+    :param usage: Optional (templated), recorded in the manifest as ``usage``: what the service
+        reported the generation cost, as the submit task pushed it (``XComArg(submit, key="usage")``).
+        A mapping, ``None``, or its JSON / Python-literal text.
+    :param client_request_id: Optional (templated), recorded in the manifest: the
+        ``X-Client-Request-Id`` the submit task sent (``XComArg(submit, key="client_request_id")``).
     """
 
     template_fields: Sequence[str] = (
@@ -70,6 +81,8 @@ class MusicGenerationSensor(PublishesAudio, BaseSensorOperator):
         "object_name",
         "prompt",
         "music_length_ms",
+        "usage",
+        "client_request_id",
     )
     ui_color = "#f3e5f5"
 
@@ -80,7 +93,7 @@ class MusicGenerationSensor(PublishesAudio, BaseSensorOperator):
         destination: str | ObjectStoragePath,
         conn_id: str = DEFAULT_CONN_ID,
         storage_conn_id: str | None = None,
-        poll_interval: float = DEFAULT_POLL_INTERVAL_S,
+        poll_interval: float | timedelta | None = None,
         timeout: float | timedelta = DEFAULT_TIMEOUT_S,
         deferrable: bool | None = None,
         if_exists: str = DEFAULT_IF_EXISTS,
@@ -93,9 +106,12 @@ class MusicGenerationSensor(PublishesAudio, BaseSensorOperator):
         prompt: str | None = None,
         model: str | None = None,
         music_length_ms: int | str | None = None,
+        usage: Mapping[str, Any] | str | None = None,
+        client_request_id: str | None = None,
         **kwargs: Any,
     ) -> None:
-        poll_s, timeout_s = _waiting.validate_wait(poll_interval, timeout)
+        interval = _poll_interval(poll_interval, kwargs.pop("poke_interval", None))
+        poll_s, timeout_s = _waiting.validate_wait(interval, timeout)
         kwargs["outlets"] = alias_outlets(kwargs.get("outlets"), asset_alias)
         super().__init__(poke_interval=poll_s, timeout=timeout_s, **kwargs)
         self.asset_alias = asset_alias
@@ -114,6 +130,8 @@ class MusicGenerationSensor(PublishesAudio, BaseSensorOperator):
         self.prompt = prompt
         self.model = model
         self.music_length_ms = music_length_ms
+        self.usage = usage
+        self.client_request_id = client_request_id
         validate_options(self._delivery_options(rendered=False))
 
     @cached_property
@@ -141,6 +159,8 @@ class MusicGenerationSensor(PublishesAudio, BaseSensorOperator):
             "model": self.model or model_of(self.generation_id),
             "prompt": self.prompt,
             "music_length_ms": coerce_music_length(self.music_length_ms),
+            "usage": _usage_value(self.usage),
+            "client_request_id": _client_request_id_value(self.client_request_id),
         }
 
     def _check_inputs(self) -> None:
@@ -148,10 +168,22 @@ class MusicGenerationSensor(PublishesAudio, BaseSensorOperator):
 
         validate_generation_id(self.generation_id)
         validate_options(self._delivery_options())
+        self._request_info()  # refuses a `usage` or `client_request_id` that is not what it should be
 
     def execute(self, context: Context) -> Any:
+        from airflow_provider_music import _delivery
+
         self._check_inputs()
+        # Before waiting (and before the first poke): a destination that cannot take the audio fails
+        # now, not after the wait. The submit task has paid already; this saves the wait and makes
+        # the error plain.
+        _delivery.check_destination(
+            self._delivery_options(),
+            self.log,
+            checked_before=f"Checked before waiting for generation {self.generation_id}.",
+        )
         if not self.deferrable:
+            self._progress = _waiting.PollProgress(self.generation_id, self.log)
             return super().execute(context)
         from airflow_provider_music.triggers.music import MusicGenerationTrigger
 
@@ -167,15 +199,20 @@ class MusicGenerationSensor(PublishesAudio, BaseSensorOperator):
             timeout=timedelta(seconds=self.timeout + DEFERRAL_TIMEOUT_MARGIN_S),
         )
 
+    _progress: _waiting.PollProgress | None = None
+
     def poke(self, context: Context) -> bool | PokeReturnValue:
         generation = self.hook.get_generation(self.generation_id)
+        if self._progress is None:  # poke() called on its own (reschedule mode keeps no state anyway)
+            self._progress = _waiting.PollProgress(self.generation_id, self.log)
+        self._progress.observe(generation.raw_status)
         if generation.status.is_pending():
-            self.log.info("Generation %s is %s", self.generation_id, generation.raw_status)
             return False
         return PokeReturnValue(is_done=True, xcom_value=self._deliver(context, generation))
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the trigger fired: refuse unknown events, deliver on success."""
+        self.log.info("%s", _waiting.resume_summary(event))
         _waiting.raise_for_event(event, self.generation_id)
         return self._deliver(context)
 
@@ -198,3 +235,63 @@ class MusicGenerationSensor(PublishesAudio, BaseSensorOperator):
         )
         self._publish(context, manifest)
         return manifest
+
+
+def _poll_interval(poll_interval: object, poke_interval: object) -> object:
+    """``poll_interval``, or Airflow's own name for it; both given with different values is refused."""
+    if poke_interval is None:
+        return DEFAULT_POLL_INTERVAL_S if poll_interval is None else poll_interval
+    poke_s = _waiting.validate_wait(poke_interval, 1)[0] if _is_seconds(poke_interval) else None
+    if poke_s is None:
+        raise MusicInputError(
+            f"poke_interval (an alias of poll_interval) must be a positive number of seconds, got "
+            f"{poke_interval!r}"
+        )
+    if poll_interval is not None:
+        poll_s = _waiting.validate_wait(poll_interval, 1)[0]
+        if poll_s != poke_s:
+            raise MusicInputError(
+                f"poll_interval={poll_interval!r} and poke_interval={poke_interval!r} disagree: "
+                "poke_interval is Airflow's name for poll_interval; give only one of them"
+            )
+    return poke_interval
+
+
+def _is_seconds(value: object) -> bool:
+    seconds = value.total_seconds() if isinstance(value, timedelta) else value
+    return isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and seconds > 0
+
+
+def _usage_value(value: object) -> dict[str, Any] | None:
+    """The submit task's ``usage`` XCom as rendered: a mapping, None, or its JSON/Python-literal text."""
+    if value is None or isinstance(value, Mapping):
+        return dict(value) if value is not None else None
+    if isinstance(value, str):
+        text = value.strip()
+        if text in ("", "None", "null"):
+            return None
+        import ast
+        import json
+
+        for parse in (json.loads, ast.literal_eval):
+            try:
+                parsed = parse(text)
+            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                continue
+            if parsed is None or isinstance(parsed, Mapping):
+                return dict(parsed) if parsed is not None else None
+    raise MusicInputError(
+        "usage must be what the submit task pushed under the XCom key 'usage' (a mapping or None, e.g. "
+        f"XComArg(submit, key='usage')), got {value!r:.200}"
+    )
+
+
+def _client_request_id_value(value: object) -> str | None:
+    if value is None or (isinstance(value, str) and value.strip() in ("", "None")):
+        return None
+    if isinstance(value, str) and len(value) <= 128:
+        return value
+    raise MusicInputError(
+        "client_request_id must be the submit task's XCom 'client_request_id' (a string of at most "
+        f"128 characters, or None), got {value!r:.200}"
+    )

@@ -12,7 +12,14 @@ from typing import Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_music import _wire
-from airflow_provider_music._waiting import EVENT_ERROR, EVENT_FAILED, EVENT_SUCCESS, EVENT_TIMEOUT
+from airflow_provider_music._waiting import (
+    EVENT_ERROR,
+    EVENT_FAILED,
+    EVENT_SUCCESS,
+    EVENT_TIMEOUT,
+    PollProgress,
+    format_duration,
+)
 from airflow_provider_music.defaults import (
     CONFIG_SECTION,
     CONFIG_TRIGGERER_GC_FREEZE,
@@ -29,14 +36,15 @@ _heap_checked = False
 
 def freeze_heap_once() -> bool:
     """
-    ``gc.freeze()`` once per process, on the first run, unless ``[aimlapi] triggerer_gc_freeze = False``.
+    ``gc.freeze()`` once per process, on the first run, only with ``[aimlapi] triggerer_gc_freeze = True``.
 
-    A full collection walks every object of the triggerer (~170k here: Airflow itself), stopping
-    every trigger for 100+ ms on a small machine; frozen objects are never walked again. One full
-    collection runs first, so garbage of that moment is released rather than frozen. Objects alive
-    then that later die in a reference cycle are not reclaimed: a one-time cost, bounded by the heap
-    at that moment (Airflow's DAG-processor manager freezes its heap the same way). It acts on the
-    whole process, hence the switch. Returns whether it froze.
+    Opt-in (default False): the triggerer's process is shared with every other provider's triggers,
+    and this changes its garbage collector for all of them. A full collection walks every object of
+    the triggerer (~170k here: Airflow itself), stopping every trigger for 100+ ms on a small
+    machine; frozen objects are never walked again. One full collection runs first, so garbage of
+    that moment is released rather than frozen. Objects alive then that later die in a reference
+    cycle are not reclaimed: a one-time cost, bounded by the heap at that moment (Airflow's
+    DAG-processor manager freezes its heap the same way). Returns whether it froze.
     """
     global _heap_checked
     if _heap_checked:
@@ -62,6 +70,10 @@ class MusicGenerationTrigger(BaseTrigger):
     Everything it needs is in its serialized arguments (no API key: the connection is fetched
     asynchronously when it runs), and the deadline is an absolute wall-clock time, so a triggerer
     restart neither resets nor extends the wait.
+
+    It logs its progress at INFO (``_waiting.PollProgress``): each new status at once, otherwise a
+    heartbeat at most once a minute, never a line per poll. Every event carries ``polls`` (status
+    reads of this run) and ``waited_seconds`` (since ``started_at``).
 
     :param generation_id: The id returned when the generation was created.
     :param deadline: Unix time (seconds) after which the wait ends with a ``timeout`` event.
@@ -103,8 +115,16 @@ class MusicGenerationTrigger(BaseTrigger):
             },
         )
 
-    def _event(self, status: str, message: str | None = None, **extra: Any) -> TriggerEvent:
-        payload: dict[str, Any] = {"status": status, "generation_id": self.generation_id}
+    def _event(
+        self, status: str, progress: PollProgress, message: str | None = None, **extra: Any
+    ) -> TriggerEvent:
+        """Every event has ``polls`` (status reads of this run) and ``waited_seconds`` (since started_at)."""
+        payload: dict[str, Any] = {
+            "status": status,
+            "generation_id": self.generation_id,
+            "polls": progress.polls,
+            "waited_seconds": round(progress.elapsed(), 1),
+        }
         if message is not None:
             payload["message"] = message
         payload.update(extra)
@@ -116,36 +136,46 @@ class MusicGenerationTrigger(BaseTrigger):
         if freeze_heap_once():
             self.log.info(
                 "Froze the heap for the garbage collector, once per triggerer process "
-                "([aimlapi] triggerer_gc_freeze = False turns this off)"
+                "([aimlapi] triggerer_gc_freeze = True; the default, False, leaves the collector alone)"
+            )
+        # Wall-clock, from started_at: the time waited survives a triggerer restart (the polls
+        # are this run's). A new status is logged at once, otherwise a line a minute at most.
+        progress = PollProgress(self.generation_id, self.log, clock=time.time, started_at=self.started_at)
+        remaining = self.deadline - time.time()
+        if remaining > 0:
+            self.log.info(
+                "Waiting for generation %s: a status read every %s, for at most %s more",
+                self.generation_id,
+                format_duration(self.poll_interval),
+                format_duration(remaining),
             )
         hook = MusicGenerationHook(self.conn_id, max_attempts=1)
         failures = 0
         # Spread the first polls: after a triggerer restart a thousand triggers start in the same
         # loop iteration, and polling all at once would stall the loop (and the API) together.
         delay = self.poll_interval * random.uniform(0.5, 1.0)
-        polls = 0
         try:
             while True:
                 remaining = self.deadline - time.time()
                 if remaining <= 0:
-                    waited = time.time() - self.started_at
                     yield self._event(
                         EVENT_TIMEOUT,
-                        f"Generation {self.generation_id} was still pending after waiting {waited:.0f}s "
-                        f"({polls} polls); the deadline passed",
-                        waited_seconds=round(waited, 1),
+                        progress,
+                        f"Generation {self.generation_id} was still pending after waiting "
+                        f"{progress.elapsed():.0f}s ({progress.polls} polls); the deadline passed",
                     )
                     return
                 await asyncio.sleep(min(delay, remaining))
                 delay = self.poll_interval
-                polls += 1
                 try:
                     generation = await hook.aget_generation(self.generation_id)
                 except MusicTransientError as err:
+                    progress.observe(None)
                     failures += 1
                     if failures >= self.max_consecutive_failures:
                         yield self._event(
                             EVENT_ERROR,
+                            progress,
                             f"Gave up polling generation {self.generation_id} after {failures} consecutive "
                             f"transient failures; last: {err}",
                             retryable=True,
@@ -154,23 +184,26 @@ class MusicGenerationTrigger(BaseTrigger):
                     delay = max(self.poll_interval, _wire.backoff_delay(failures, err.retry_after))
                     self.log.warning(
                         "Poll %d of %s failed (%s); %d/%d consecutive failures, next poll in %.1fs",
-                        polls, self.generation_id, err, failures, self.max_consecutive_failures, delay,
+                        progress.polls, self.generation_id, err, failures, self.max_consecutive_failures,
+                        delay,
                     )  # fmt: skip
                     continue
                 except MusicProviderError as err:
+                    progress.observe(None)
                     yield self._event(
-                        EVENT_ERROR, str(err), retryable=not isinstance(err, AirflowFailException)
+                        EVENT_ERROR, progress, str(err), retryable=not isinstance(err, AirflowFailException)
                     )
                     return
                 failures = 0
+                progress.observe(generation.raw_status)
                 if generation.status.is_pending():
-                    self.log.debug("Generation %s is %s", self.generation_id, generation.raw_status)
                     continue
                 if generation.status.is_success() and generation.audio_url:
-                    yield self._event(EVENT_SUCCESS, polls=polls)
+                    yield self._event(EVENT_SUCCESS, progress)
                 else:
                     yield self._event(
                         EVENT_FAILED,
+                        progress,
                         _wire.generation_failure_text(generation),
                         service_status=generation.raw_status,
                     )

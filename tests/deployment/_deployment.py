@@ -14,6 +14,7 @@ import base64
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -125,11 +126,15 @@ def pids_connected_to(port: int) -> set[int]:
 
 
 class Deployment:
-    """Separate Airflow processes sharing one AIRFLOW_HOME, and the emulator they talk to."""
+    """
+    Separate Airflow processes sharing one AIRFLOW_HOME, and the emulator they talk to.
 
-    def __init__(
-        self, root: Path, *, generation_seconds: float = 30.0, extra_env: dict[str, str] | None = None
-    ) -> None:
+    The emulator holds every generation ("queued") until the test releases it (`release`), so no
+    scenario depends on how fast this machine is: a test releases a generation once what it wants to
+    prove has happened (a triggerer killed, the scheduler done with the deferring process).
+    """
+
+    def __init__(self, root: Path, *, extra_env: dict[str, str] | None = None) -> None:
         self.root = root
         self.home = root / "airflow-home"
         self.logs = root / "process-logs"
@@ -137,7 +142,6 @@ class Deployment:
         for folder in (self.home, self.logs, self.storage):
             folder.mkdir(parents=True, exist_ok=True)
         self.db_path = self.home / "airflow.db"
-        self.generation_seconds = generation_seconds
         self.api_port = free_port()
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.started: list[subprocess.Popen[bytes]] = []
@@ -203,6 +207,9 @@ class Deployment:
                 "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(self.home / "logs"),
                 "MUSIC_STORAGE_BASE": f"file://{self.storage}",
                 "MUSIC_POLL_INTERVAL": "2",
+                # Opt-in since it changes a process shared with other providers: proven here in a
+                # real triggerer process (the default, off, is covered by the unit tests).
+                "AIRFLOW__AIMLAPI__TRIGGERER_GC_FREEZE": "True",
             }
         )
         return env
@@ -299,8 +306,7 @@ class Deployment:
                 "0",
                 "--ready-file",
                 str(ready),
-                "--generation-seconds",
-                str(self.generation_seconds),
+                "--hold",
                 "--api-key",
                 KEY,
                 "--quiet",
@@ -308,8 +314,9 @@ class Deployment:
         )
         urls = wait_for(lambda: ready.exists() and json.loads(ready.read_text()), 30, "the emulator")
         self.emulator_api, self.emulator_audio = urls["api"].rstrip("/"), urls["audio"].rstrip("/")
+        # A read timeout of an hour: a test stalls a download on purpose and kills the worker mid-way.
         self.env["AIRFLOW_CONN_AIMLAPI_DEFAULT"] = json.dumps(
-            {"conn_type": "aimlapi", "password": KEY, "host": self.emulator_api}
+            {"conn_type": "aimlapi", "password": KEY, "host": self.emulator_api, "extra": {"timeout": 3600}}
         )
 
     def start_all(self) -> None:
@@ -445,6 +452,54 @@ class Deployment:
         )
         with urllib.request.urlopen(request, timeout=30) as resp:
             return json.loads(resp.read())
+
+    def release(self, generation_id: str | None = None, status: str = "completed") -> list[str]:
+        """Complete a held generation now (or move it to another pending ``status``); all held: no id."""
+        body: dict[str, Any] = {"status": status}
+        if generation_id is not None:
+            body["generation_id"] = generation_id
+        return list(self._emulator_post("release", body)["released"])
+
+    def generation_ids(self, marker: str) -> list[str]:
+        """The ids of the generations whose prompt contains ``marker`` (oldest first)."""
+        return [gid for gid, g in self.emulator_stats()["generations"].items() if marker in g["prompt"]]
+
+    def scheduler_processed_deferral(self, dag_id: str, run_id: str, task_id: str, try_number: int) -> bool:
+        """
+        Whether the scheduler has handled the exit of the process that deferred this task.
+
+        Until it has, a trigger event that re-queues the task makes Airflow 3.3.2's scheduler fail it
+        as "killed externally" (it only tolerates the race while the task is still "scheduled"); real
+        generations take minutes, so only a test's release can win that race. A test releases a
+        generation after this returns True, never after some time.
+        """
+        log = (self.logs / "scheduler.log").read_text(errors="replace")
+        finished = re.compile(
+            rf"TaskInstance Finished: dag_id={re.escape(dag_id)}, task_id={re.escape(task_id)}, "
+            rf"run_id={re.escape(run_id)}, .*?state=deferred, .*?try_number={try_number}\b"
+        )
+        return finished.search(log) is not None
+
+    def release_once_deferred(
+        self, dag_id: str, run_id: str, task_id: str, generation_id: str, timeout: float = 150
+    ) -> dict[str, Any]:
+        """Release ``generation_id`` once its task has deferred and the scheduler is done with its process."""
+        ti = wait_for(
+            lambda: (
+                (row := self.task_instance(dag_id, run_id, task_id)) is not None
+                and row["state"] == "deferred"
+                and row
+            ),
+            timeout,
+            f"{dag_id}.{task_id} ({run_id}) to defer",
+        )
+        wait_for(
+            lambda: self.scheduler_processed_deferral(dag_id, run_id, task_id, ti["try_number"]),
+            timeout,
+            f"the scheduler to process the exit of {dag_id}.{task_id} ({run_id}) after deferring",
+        )
+        self.release(generation_id)
+        return ti
 
     def add_faults(self, *rules: dict[str, Any]) -> None:
         self._emulator_post("faults", {"faults": list(rules)})

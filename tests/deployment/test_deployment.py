@@ -7,7 +7,9 @@ at any time, and runs tasks in worker processes that can die too. These tests ki
 SIGKILL, while a generation is pending or a large track is being written, and check that nothing is
 paid twice, nothing is stored twice and nothing half-written is left behind.
 
-All three scenarios share one deployment (starting it costs about half a minute on two cores).
+All three scenarios share one deployment (starting it costs about half a minute on two cores). The
+emulator holds every generation until the test releases it: nothing here depends on how fast the
+machine is, only on what has happened.
 """
 
 from __future__ import annotations
@@ -33,20 +35,13 @@ DAILY = "example_music_daily"  # the example DAG itself, from example_dags/
 ONE_TASK = "deployment_music_one_task_large"  # tests/deployment/dags/: GenerateMusicOperator, 300 s track
 CATCHUP = "deployment_music_catchup"  # tests/deployment/dags/: the daily DAG with catchup over 3 dates
 
-# Generation times: long enough for the triggerer to be killed while the first one is pending; for the
-# others, well past the scheduler's processing of the deferring process's exit. (Airflow 3.3.2 fails a
-# task whose trigger fires and re-queues it before that exit event is processed: scheduler_job_runner
-# only tolerates that for a task still "scheduled"; real generations take minutes, so only a test with
-# a generation of a few seconds on a busy two-core machine can meet it.)
-GENERATION_S_TRIGGERER_KILL = 30
-GENERATION_S = 15
 SENSOR_TIMEOUT_S = 1800  # MusicGenerationSensor's default timeout, as used by the daily example
 SETTLED = ("deferred", "success", "failed", "up_for_retry", "upstream_failed", "skipped")
 
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    dep = Deployment(tmp_path_factory.mktemp("deployment"), generation_seconds=GENERATION_S_TRIGGERER_KILL)
+    dep = Deployment(tmp_path_factory.mktemp("deployment"))
     try:
         try:
             dep.start_all()
@@ -101,7 +96,6 @@ def _trigger_log(d: Deployment, dag_id: str, run_id: str, task_id: str, job_id: 
 
 def test_triggerer_killed_mid_poll_the_run_still_succeeds_once(d: Deployment) -> None:
     """The daily example: the sensor defers, its triggerer is SIGKILLed mid-poll, a new one finishes."""
-    d.configure_emulator(generation_seconds=GENERATION_S_TRIGGERER_KILL)
     posts_before = d.emulator_stats()["posts"]
     # The logical date the scheduler would create on unpause: triggering exactly that one first
     # leaves one run (the scheduler skips a logical date that already has a run).
@@ -138,14 +132,17 @@ def test_triggerer_killed_mid_poll_the_run_still_succeeds_once(d: Deployment) ->
     generation_id = kwargs["generation_id"]
     assert kwargs["deadline"] == pytest.approx(kwargs["started_at"] + SENSOR_TIMEOUT_S)
     trigger_timeout = sensor["trigger_timeout"]
-    assert d.emulator_stats()["generations"][generation_id]["status"] in ("queued", "generating")
+    generation = d.emulator_stats()["generations"][generation_id]
+    assert (generation["status"], generation["held"]) == ("queued", True)  # pending until we release it
+    wait_for(
+        lambda: d.emulator_stats()["generations"][generation_id]["gets"] > generation["gets"],
+        60,
+        "the trigger to poll the generation",
+    )
 
     killed_at = time.time()
     d.kill("triggerer-1", signal.SIGKILL)  # the whole group: the triggerer and its trigger runner
     wait_for(lambda: not any(alive(pid) for pid in pollers | {triggerer.pid}), 30, "the triggerer to die")
-    assert d.emulator_stats()["generations"][generation_id]["status"] in ("queued", "generating"), (
-        "the generation finished before the triggerer was killed: nothing was proven"
-    )
     assert d.task_instance(DAILY, run_id, "wait_and_store")["state"] == "deferred"
 
     d.start_triggerer("triggerer-2")
@@ -159,6 +156,26 @@ def test_triggerer_killed_mid_poll_the_run_still_succeeds_once(d: Deployment) ->
     assert kwargs["started_at"] < killed_at
     assert d.task_instance(DAILY, run_id, "wait_and_store")["trigger_timeout"] == trigger_timeout
 
+    # The new triggerer reports the generation's progress: a status change, then the completion.
+    polled = d.emulator_stats()["generations"][generation_id]["gets"]
+    wait_for(
+        lambda: d.emulator_stats()["generations"][generation_id]["gets"] > polled,
+        60,
+        "the new triggerer to poll the generation",
+    )
+    wait_for(
+        lambda: d.scheduler_processed_deferral(DAILY, run_id, "wait_and_store", 1),
+        60,
+        "the scheduler to process the exit of the deferring sensor",
+    )
+    d.release(generation_id, "generating")
+    polled = d.emulator_stats()["generations"][generation_id]["gets"]
+    wait_for(
+        lambda: d.emulator_stats()["generations"][generation_id]["gets"] > polled,
+        60,
+        "the new triggerer to see the generation generating",
+    )
+    d.release(generation_id)
     assert d.wait_for_run(DAILY, run_id, 180) == "success"
     sensor = d.task_instance(DAILY, run_id, "wait_and_store")
     assert (sensor["state"], sensor["try_number"]) == ("success", 1)  # resumed, not retried
@@ -167,7 +184,8 @@ def test_triggerer_killed_mid_poll_the_run_still_succeeds_once(d: Deployment) ->
     second_log = _trigger_log(d, DAILY, run_id, "wait_and_store", second_job)
     assert "starting" in first_log and "Trigger fired event" not in first_log, first_log
     assert "Trigger fired event" in second_log and "'status': 'success'" in second_log, second_log
-    # [aimlapi] triggerer_gc_freeze (on by default): the new triggerer's first run of ours froze its heap.
+    assert "queued -> generating" in second_log, second_log
+    # [aimlapi] triggerer_gc_freeze (opted in by this deployment): the new triggerer froze its heap.
     assert "Froze the heap for the garbage collector" in second_log, second_log
 
     stats = d.emulator_stats()
@@ -187,14 +205,18 @@ def test_triggerer_killed_mid_poll_the_run_still_succeeds_once(d: Deployment) ->
 
 def test_worker_killed_during_delivery_the_retry_completes_it(d: Deployment) -> None:
     """GenerateMusicOperator: SIGKILL the task's process mid-download of a 53 MB track; the retry delivers."""
-    marker = "Cinematic orchestral score"  # in the DAG's prompt: the fault only slows this download
-    d.configure_emulator(generation_seconds=GENERATION_S)
-    d.add_faults({"target": "audio", "action": "slow", "seconds": 0.05, "times": 1, "match": marker})
+    marker = "Cinematic orchestral score"  # in the DAG's prompt: the fault only stalls this download
+    # The first download sends 16 MiB (several of the delivery's storage blocks, so they reach the
+    # partial object), then stalls for an hour, within the connection's read timeout (an hour here),
+    # until the worker is killed; the retry's download is whole.
+    d.add_faults({"target": "audio", "action": "stall", "bytes": 16 << 20, "seconds": 3600, "match": marker})
     posts_before = d.emulator_stats()["posts"]
     run_id, ds = "deployment_one_task", "2026-02-01"
     folder = d.storage / "one_task_large"
     d.unpause(ONE_TASK)
     d.trigger(ONE_TASK, run_id, f"{ds}T00:00:00+00:00")
+    (generation_id,) = wait_for(lambda: d.generation_ids(marker), 150, "the generation to be submitted")
+    d.release_once_deferred(ONE_TASK, run_id, "generate", generation_id)
 
     def partial_written() -> list[Path]:
         return [p for p in folder.glob(".partial-*") if p.stat().st_size > 0] if folder.is_dir() else []
@@ -230,16 +252,26 @@ def test_worker_killed_during_delivery_the_retry_completes_it(d: Deployment) -> 
 
 def test_catchup_over_three_logical_dates(d: Deployment) -> None:
     """The daily DAG with catchup: three scheduled runs, three tracks named by date, three manifests."""
-    d.configure_emulator(generation_seconds=GENERATION_S)
     posts_before = d.emulator_stats()["posts"]
+    dates = ["2026-01-01", "2026-01-02", "2026-01-03"]
+    days = {ds: datetime.strptime(ds, "%Y-%m-%d").strftime("%A %d %B %Y") for ds in dates}
+    released: set[str] = set()
     d.unpause(CATCHUP)
 
     def all_finished() -> list[dict[str, Any]] | None:
         rows = d.query("SELECT run_id, run_type, state, logical_date FROM dag_run WHERE dag_id = ?", CATCHUP)
+        # Release each run's generation once its sensor has deferred and the scheduler saw the exit.
+        for row in rows:
+            ti = d.task_instance(CATCHUP, row["run_id"], "wait_and_store")
+            if row["run_id"] in released or ti is None or ti["state"] != "deferred":
+                continue
+            if d.scheduler_processed_deferral(CATCHUP, row["run_id"], "wait_and_store", ti["try_number"]):
+                (generation_id,) = d.generation_ids(days[row["logical_date"][:10]])
+                d.release(generation_id)
+                released.add(row["run_id"])
         return rows if len(rows) >= 3 and all(r["state"] in ("success", "failed") for r in rows) else None
 
-    runs = wait_for(all_finished, 180, "the three catch-up runs to finish", interval=1)
-    dates = ["2026-01-01", "2026-01-02", "2026-01-03"]
+    runs = wait_for(all_finished, 300, "the three catch-up runs to finish", interval=1)
     assert sorted(r["logical_date"][:10] for r in runs) == dates
     assert {(r["run_type"], r["state"]) for r in runs} == {("scheduled", "success")}
 
@@ -255,8 +287,7 @@ def test_catchup_over_three_logical_dates(d: Deployment) -> None:
         generation = stats["generations"][manifest["generation_id"]]
         assert manifest["uri"] == f"file://{audio}"
         assert manifest["sha256"] == generation["sha256"] == _sha256(audio)
-        day = datetime.strptime(ds, "%Y-%m-%d").strftime("%A %d %B %Y")
-        assert day in manifest["prompt"] and day in generation["prompt"]
+        assert days[ds] in manifest["prompt"] and days[ds] in generation["prompt"]
         assert manifest["run_id"] == f"scheduled__{ds}T00:00:00+00:00"
         seen.add(manifest["generation_id"])
     assert len(seen) == 3

@@ -15,7 +15,9 @@ DEFAULTS = {
     "audio_format": "wav",
     "url_ttl": 900.0,
     "submit_status": 200,
-    "usage": False,
+    "usage": "both",
+    "hold": False,
+    "polls_to_complete": None,
 }
 
 

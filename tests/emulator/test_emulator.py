@@ -36,7 +36,7 @@ def poll(client: httpx.Client, gid: str) -> httpx.Response:
     return client.get(GEN, params={"generation_id": gid})
 
 
-def wait_completed(client: httpx.Client, gid: str, timeout: float = 5.0) -> dict[str, Any]:
+def wait_completed(client: httpx.Client, gid: str, timeout: float = 60.0) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         body: dict[str, Any] = poll(client, gid).json()
@@ -44,6 +44,18 @@ def wait_completed(client: httpx.Client, gid: str, timeout: float = 5.0) -> dict
             return body
         time.sleep(0.05)
     raise AssertionError(f"{gid} did not complete")
+
+
+def downloads_completed(emu: Emulator, gid: str, count: int) -> dict[str, Any]:
+    """The generation's stats once the server has counted ``count`` completed downloads.
+
+    The server counts a download once its last byte is handed to the socket, which may be just after
+    the client has read it: wait for the count, never for a time.
+    """
+    return emu.wait_until(
+        lambda stats: (entry := stats["generations"][gid])["downloads_completed"] >= count and entry,
+        what=f"{count} completed download(s) of {gid}",
+    )
 
 
 def assert_error(resp: httpx.Response, code: int, message: str | None = None) -> dict[str, Any]:
@@ -80,7 +92,7 @@ def test_submit_returns_queued_id_with_model_suffix(client: httpx.Client) -> Non
     resp = submit(client, music_length_ms=12_000)
     assert resp.status_code == 200
     body = resp.json()
-    assert body["status"] == "queued" and set(body) == {"id", "status"}
+    assert body["status"] == "queued" and set(body) == {"id", "status", "meta"}
     assert re.fullmatch(UUID + ":elevenlabs/eleven_music", body["id"])
     assert re.fullmatch(UUID, resp.headers["x-request-id"])
 
@@ -137,12 +149,10 @@ def test_other_models_lengths(emu: Emulator, client: httpx.Client) -> None:
     assert gens[minimax.json()["id"]]["format"] == "mp3"
 
 
-def test_submit_status_and_usage(emu: Emulator, client: httpx.Client) -> None:
-    emu.configure(submit_status=201, usage=True)
+def test_submit_status(emu: Emulator, client: httpx.Client) -> None:
+    emu.configure(submit_status=201)
     resp = submit(client, music_length_ms=20_000)
-    assert resp.status_code == 201
-    usage = resp.json()["meta"]["usage"]
-    assert usage["credits_used"] > 0 and usage["usd_spent"] > 0
+    assert resp.status_code == 201 and resp.json()["status"] == "queued"
 
 
 def test_get_errors(client: httpx.Client) -> None:
@@ -151,13 +161,30 @@ def test_get_errors(client: httpx.Client) -> None:
     assert_error(client.get("/v1/other"), 404)
 
 
+def test_status_is_a_function_of_time_since_the_post(emu: Emulator, client: httpx.Client) -> None:
+    emu.configure(generation_seconds=8, queued_seconds=3)
+    gen = emu._server.state.generations[created_id(client)]
+    start = gen.started
+    assert [gen.status(start + t) for t in (0, 2.99, 3, 7.99, 8, 1e6)] == [
+        "queued",
+        "queued",
+        "generating",
+        "generating",
+        "completed",
+        "completed",
+    ]
+    emu.configure(generation_seconds=4, queued_seconds=None)  # queued: 25% of the generation
+    later = emu._server.state.generations[created_id(client)]
+    assert [later.status(later.started + t) for t in (0.99, 1, 4)] == ["queued", "generating", "completed"]
+
+
 def test_status_progression(emu: Emulator, client: httpx.Client) -> None:
-    emu.configure(generation_seconds=0.8, queued_seconds=0.3)
+    emu.configure(hold=True)
     gid = created_id(client)
     assert poll(client, gid).json() == {"id": gid, "status": "queued"}
-    time.sleep(0.4)
+    assert emu.release(gid, "generating") == [gid]
     assert poll(client, gid).json() == {"id": gid, "status": "generating"}
-    time.sleep(0.45)
+    assert emu.release(gid) == [gid]
     done = poll(client, gid).json()
     assert done["status"] == "completed"
     audio = done["audio_file"]
@@ -215,7 +242,7 @@ def test_download_matches_expected_audio(emu: Emulator, client: httpx.Client, fm
         assert resp.content[:2] == b"\xff\xfb" and audio["file_name"].endswith(".mp3")
     head = httpx.head(audio["url"])
     assert head.status_code == 200 and int(head.headers["content-length"]) == size and not head.content
-    entry = emu.stats()["generations"][gid]
+    entry = downloads_completed(emu, gid, 1)
     assert (entry["size_bytes"], entry["sha256"], entry["format"]) == (size, sha, fmt)
     assert (entry["downloads"], entry["downloads_completed"], entry["heads"]) == (1, 1, 1)
 
@@ -288,9 +315,10 @@ def test_post_reset_html_bad_json(emu: Emulator, client: httpx.Client) -> None:
 
 
 def test_post_delay_creates_then_times_out(emu: Emulator, client: httpx.Client) -> None:
-    emu.add_faults([{"target": "post", "action": "delay", "seconds": 0.6}])
+    # The answer comes after 30 s; the client gives up reading after 1 s (connecting may take longer).
+    emu.add_faults([{"target": "post", "action": "delay", "seconds": 30}])
     with pytest.raises(httpx.ReadTimeout):
-        client.post(GEN, json={"model": ELEVEN, "prompt": "slow"}, timeout=0.2)
+        client.post(GEN, json={"model": ELEVEN, "prompt": "slow"}, timeout=httpx.Timeout(30, read=1))
     assert emu.stats()["posts_created"] == 1
 
 
@@ -395,7 +423,7 @@ def test_audio_truncate(emu: Emulator, client: httpx.Client) -> None:
         for chunk in resp.iter_bytes():
             received += len(chunk)
     assert received == size
-    entry = emu.stats()["generations"][gid]
+    entry = downloads_completed(emu, gid, 1)
     assert (entry["downloads"], entry["downloads_completed"]) == (3, 1)
 
 
@@ -440,12 +468,33 @@ def test_audio_slow_and_oversize(emu: Emulator, client: httpx.Client) -> None:
     assert "content-length" not in big.headers and len(big.content) == size + 1000
 
 
+def test_audio_stall_sends_exactly_the_bytes_then_holds(emu: Emulator, client: httpx.Client) -> None:
+    gid, url, size = completed_url(emu, client)
+    emu.add_faults([{"target": "audio", "action": "stall", "bytes": 100_000, "seconds": 60}])
+    received = 0
+    # The stall lasts a minute; the client gives up reading after 2 s without data.
+    with (
+        pytest.raises(httpx.ReadTimeout),
+        httpx.stream("GET", url, timeout=httpx.Timeout(30, read=2)) as resp,
+    ):
+        assert int(resp.headers["content-length"]) == size
+        for chunk in resp.iter_raw():
+            received += len(chunk)
+    assert received == 100_000
+    emu.add_faults([{"target": "audio", "action": "stall", "bytes": 0, "seconds": 0}])
+    whole = httpx.get(url)  # a stall of no time: the whole file, byte for byte
+    assert hashlib.sha256(whole.content).hexdigest() == expected_audio("wav", 10_000)[1]
+    assert downloads_completed(emu, gid, 1)["downloads"] == 2
+
+
 def test_invalid_fault_rules(emu: Emulator) -> None:
     for rule in (
         {"target": "audio", "action": "generation_error"},
         {"target": "post", "action": "nope"},
         {"target": "get", "action": "status", "cde": 500},
         {"target": "get", "action": "status", "times": 0},
+        {"target": "audio", "action": "stall", "bytes": -1},
+        {"target": "audio", "action": "stall", "seconds": "long"},
         {"target": "sideways", "action": "status"},
     ):
         resp = httpx.post(f"{emu.base_url}/_emulator/faults", json={"faults": [rule]})
@@ -486,6 +535,7 @@ def test_stats_counters(emu: Emulator, client: httpx.Client) -> None:
     submit(client, prompt="")
     audio = wait_completed(client, gid)["audio_file"]
     httpx.get(audio["url"])
+    downloads_completed(emu, gid, 1)
     stats = emu.stats()
     assert stats["posts"] == 2 and stats["posts_created"] == 1
     assert stats["gets"] >= 1 and stats["downloads"] == stats["downloads_completed"] == 1

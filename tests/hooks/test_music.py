@@ -29,27 +29,45 @@ from airflow_provider_music.exceptions import (
     MusicRejectedError,
     MusicSubmitUncertainError,
     MusicTransientError,
+    MusicUnreachableError,
 )
 from airflow_provider_music.hooks.music import MusicGenerationHook, _env_proxy
 
 pytestmark = pytest.mark.integration
 
 
-def _wait_completed(hook: MusicGenerationHook, gen_id: str) -> Any:
-    for _ in range(100):
+# Timing: a test that needs a pending generation holds it (`_stays_pending`), and one that needs it
+# done releases it (`_finish`): emulator controls, so nothing races the clock.
+
+
+def _stays_pending(emulator: Emulator) -> None:
+    """Generations created from now on stay queued until released."""
+    emulator.configure(hold=True)
+
+
+def _finish(emulator: Emulator, gen_id: str) -> None:
+    emulator.release(gen_id)
+
+
+def _wait_completed(hook: MusicGenerationHook, gen_id: str, deadline_s: float = 60.0) -> Any:
+    """Poll until terminal, with a deadline far beyond any machine's speed."""
+    give_up = time.monotonic() + deadline_s
+    while time.monotonic() < give_up:
         gen = hook.get_generation(gen_id)
         if gen.status.is_terminal():
             return gen
-        asyncio.run(asyncio.sleep(0.05))
-    raise AssertionError("never completed")
+        time.sleep(0.05)
+    raise AssertionError(f"not completed within {deadline_s} s")
 
 
 def test_submit_poll_download(emulator: Emulator, tmp_path: Path) -> None:
+    _stays_pending(emulator)
     hook = MusicGenerationHook()
     gen_id = hook.submit_generation("lofi piano", music_length_ms=10_000)
     assert ":" in gen_id and "/" in gen_id
     first = hook.get_generation(gen_id)
     assert first.status.is_pending()
+    _finish(emulator, gen_id)
     done = _wait_completed(hook, gen_id)
     assert done.status.is_success() and done.audio_url
     target = ObjectStoragePath(f"file://{tmp_path}/out/track.wav")
@@ -125,6 +143,7 @@ def test_invalid_prompt_is_refused_before_any_request(emulator: Emulator) -> Non
 
 def test_transient_get_is_retried_with_backoff(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("airflow_provider_music._wire.BACKOFF_BASE_S", 0.01)
+    _stays_pending(emulator)
     hook = MusicGenerationHook()
     gen_id = hook.submit_generation("p")
     emulator.add_faults([{"target": "get", "action": "status", "code": 503, "times": 2}])
@@ -184,12 +203,13 @@ def _aget(hook: MusicGenerationHook, gen_id: str, times: int = 1) -> list[Any]:
 
 
 def test_async_side_uses_one_client_and_one_connection(emulator: Emulator) -> None:
+    _stays_pending(emulator)  # three polls of a pending generation, however slow the machine
     gen_id = MusicGenerationHook().submit_generation("p")
     before = emulator.stats()["api_connections"]
     hook = MusicGenerationHook()
     first, *_ = _aget(hook, gen_id, times=3)
     stats = emulator.stats()
-    assert first.raw_status in ("queued", "generating") and first.id == gen_id
+    assert first.raw_status == "queued" and first.id == gen_id
     assert stats["generations"][gen_id]["gets"] == 3
     assert stats["api_connections"] - before == 1  # three polls, one kept-alive connection
     assert hook._async_client is None  # closed
@@ -197,8 +217,10 @@ def test_async_side_uses_one_client_and_one_connection(emulator: Emulator) -> No
 
 def test_async_refused_is_transient_before_sending(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AIRFLOW_CONN_AIMLAPI_DEFAULT", conn_json("http://127.0.0.1:1"))
-    with pytest.raises(MusicTransientError, match="before the request was sent: ClientConnectorError"):
+    with pytest.raises(MusicUnreachableError, match="the connection was refused") as caught:
         _aget(MusicGenerationHook(max_attempts=1), "x")
+    assert caught.value.cause == "refused"
+    assert "http://127.0.0.1:1" in str(caught.value) and "the request was not sent" in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -261,7 +283,7 @@ def test_concurrent_runs_share_one_connection_lookup(
         # Nobody uses it any more: the next run reads the connection afresh (an edit takes effect).
         monkeypatch.setenv("AIRFLOW_CONN_AIMLAPI_DEFAULT", conn_json("http://127.0.0.1:1"))
         third = MusicGenerationHook(max_attempts=1)
-        with pytest.raises(MusicTransientError, match="before the request was sent"):
+        with pytest.raises(MusicUnreachableError, match="the request was not sent"):
             await third.aget_generation(gen_id)
         await third.aclose()
         assert len(lookups) == 2
@@ -321,7 +343,8 @@ def test_async_read_timeout_from_connection_extra(
 ) -> None:
     monkeypatch.setenv("AIRFLOW_CONN_AIMLAPI_DEFAULT", conn_json(emulator.base_url, extra={"timeout": 0.3}))
     gen_id = MusicGenerationHook().submit_generation("p")
-    emulator.add_faults([{"target": "get", "action": "delay", "seconds": 2, "times": 1}])
+    # The answer comes 30 s late: far beyond the 0.3 s read timeout on any machine.
+    emulator.add_faults([{"target": "get", "action": "delay", "seconds": 30, "times": 1}])
     with pytest.raises(MusicTransientError, match="while waiting for the answer"):
         _aget(MusicGenerationHook(max_attempts=1), gen_id)
 
@@ -442,10 +465,10 @@ class _RawServer:
 def raw_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., _RawServer]]:
     servers: list[_RawServer] = []
 
-    def start(answer: Callable[[socket.socket, threading.Event], None]) -> _RawServer:
+    def start(answer: Callable[[socket.socket, threading.Event], None], timeout: float = 10.0) -> _RawServer:
         server = _RawServer(answer)
         servers.append(server)
-        monkeypatch.setenv("AIRFLOW_CONN_AIMLAPI_DEFAULT", conn_json(server.url, extra={"timeout": 0.5}))
+        monkeypatch.setenv("AIRFLOW_CONN_AIMLAPI_DEFAULT", conn_json(server.url, extra={"timeout": timeout}))
         return server
 
     yield start
@@ -473,8 +496,9 @@ def test_a_body_that_never_ends_times_out_on_both_sides(
     raw_server: Callable[..., _RawServer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The whole answer must come within connect + read timeout (0.5 + 0.5 s here), not per read.
+    # (A slow machine that misses a drip times out per read instead: the same error.)
     monkeypatch.setattr("airflow_provider_music.hooks.music.CONNECT_TIMEOUT_S", 0.5)
-    raw_server(_drip)
+    raw_server(_drip, timeout=0.5)
     started = time.monotonic()
     with pytest.raises(MusicTransientError, match="while waiting for the answer"):
         MusicGenerationHook(max_attempts=1).get_generation("g:m/x")
@@ -482,7 +506,7 @@ def test_a_body_that_never_ends_times_out_on_both_sides(
         MusicGenerationHook(max_attempts=1).submit_generation("p")
     with pytest.raises(MusicTransientError, match="while waiting for the answer"):
         _aget(MusicGenerationHook(max_attempts=1), "g:m/x")
-    assert time.monotonic() - started < 8
+    assert time.monotonic() - started < 60  # unbounded, the drip would go on until the server stops
 
 
 def test_an_endless_fast_body_is_cut_at_the_limit(raw_server: Callable[..., _RawServer]) -> None:

@@ -9,6 +9,8 @@ import pytest
 from airflow.sdk import DAG
 from conftest import FakeTaskStateStore, TaskDeferred, make_context
 
+from airflow_provider_music import _wire
+from airflow_provider_music._state import RecordedGeneration
 from airflow_provider_music.defaults import STATE_KEY_GENERATION_ID
 from airflow_provider_music.emulator import Emulator, expected_audio
 from airflow_provider_music.exceptions import MusicInputError
@@ -19,13 +21,62 @@ from airflow_provider_music.triggers.music import MusicGenerationTrigger
 pytestmark = pytest.mark.integration
 
 
-def test_submit_returns_and_pushes_the_id(emulator: Emulator) -> None:
+def same_usage(reported: object, served: dict[str, object]) -> bool:
+    """The usage recorded equals what the emulator charged (the USD amount as a decimal string)."""
+    from decimal import Decimal
+
+    assert isinstance(reported, dict), reported
+    return reported["credits_used"] == served["credits_used"] and Decimal(
+        str(reported["usd_spent"])
+    ) == Decimal(str(served["usd_spent"]))
+
+
+def _recorded(store: FakeTaskStateStore) -> RecordedGeneration:
+    recorded = RecordedGeneration.parse(store.data[STATE_KEY_GENERATION_ID])
+    assert recorded is not None
+    return recorded
+
+
+def test_submit_returns_and_pushes_the_id_usage_and_client_request_id(emulator: Emulator) -> None:
     store = FakeTaskStateStore()
     context = make_context(store)
     gen_id = SubmitMusicGenerationOperator(task_id="s", prompt="p", music_length_ms="20000").execute(context)
-    assert context["ti"].pushed == {"generation_id": gen_id}
+    served = emulator.stats()["generations"][gen_id]
+    assert served["music_length_ms"] == 20000
+    request_id = _wire.client_request_id("dag", "run1", "task", -1)
+    assert served["client_request_id"] == request_id  # the header the service received
+    pushed = context["ti"].pushed
+    assert set(pushed) == {"generation_id", "usage", "client_request_id"}
+    assert pushed["generation_id"] == gen_id and pushed["client_request_id"] == request_id
+    assert same_usage(pushed["usage"], served["usage"])  # what the service reported
+    assert isinstance(pushed["usage"]["usd_spent"], str)  # a decimal string, never a float
     assert STATE_KEY_GENERATION_ID not in store.data
-    assert emulator.stats()["generations"][gen_id]["music_length_ms"] == 20000
+
+
+def test_the_client_request_id_follows_the_task_instance_never_the_try(emulator: Emulator) -> None:
+    """Every try of one task instance sends the same X-Client-Request-Id; other instances differ."""
+    sent = []
+    for map_index, try_number in ((-1, 1), (-1, 2), (3, 1)):
+        context = make_context(
+            dag_id="daily", run_id="manual__2026-01-01", task_id="submit", map_index=map_index
+        )
+        context["ti"].try_number = try_number
+        gen_id = SubmitMusicGenerationOperator(task_id="submit", prompt="p").execute(context)
+        sent.append(emulator.stats()["generations"][gen_id]["client_request_id"])
+    assert sent[0] == sent[1] != sent[2]
+    assert sent[0] == _wire.client_request_id("daily", "manual__2026-01-01", "submit", -1)
+
+
+@pytest.mark.parametrize("reported", ["body", "headers", "none"])
+def test_usage_is_what_the_service_reported_wherever_it_did(emulator: Emulator, reported: str) -> None:
+    emulator.configure(usage=reported)
+    context = make_context()
+    gen_id = SubmitMusicGenerationOperator(task_id="s", prompt="p").execute(context)
+    pushed = context["ti"].pushed["usage"]
+    if reported == "none":
+        assert pushed is None  # never estimated
+    else:
+        assert same_usage(pushed, emulator.stats()["generations"][gen_id]["usage"])
 
 
 def test_submit_retry_reattaches_instead_of_posting_again(emulator: Emulator) -> None:
@@ -38,9 +89,14 @@ def test_submit_retry_reattaches_instead_of_posting_again(emulator: Emulator) ->
     crashed["ti"].xcom_push = worker_dies
     with pytest.raises(SystemExit):
         SubmitMusicGenerationOperator(task_id="s", prompt="p").execute(crashed)
-    first = store.data[STATE_KEY_GENERATION_ID]
-    second = SubmitMusicGenerationOperator(task_id="s", prompt="p").execute(make_context(store))
-    assert first == second and emulator.stats()["posts"] == 1
+    first = _recorded(store)
+    retry = make_context(store)
+    second = SubmitMusicGenerationOperator(task_id="s", prompt="p").execute(retry)
+    assert first.generation_id == second and emulator.stats()["posts"] == 1
+    # the retry hands on what the first try's POST reported: usage and client request id survive
+    served = emulator.stats()["generations"][second]
+    assert retry["ti"].pushed["usage"] == first.usage and same_usage(first.usage, served["usage"])
+    assert retry["ti"].pushed["client_request_id"] == served["client_request_id"] == first.client_request_id
     # a successful try clears the record: a deliberate rerun (task cleared) makes new music
     third = SubmitMusicGenerationOperator(task_id="s", prompt="p").execute(make_context(store))
     assert third != second and emulator.stats()["posts"] == 2
@@ -60,7 +116,7 @@ def test_literal_bad_input_fails_at_parse_time() -> None:
         SubmitMusicGenerationOperator(task_id="s", prompt="x" * 2001)
     with pytest.raises(MusicInputError, match="music_length_ms"):
         SubmitMusicGenerationOperator(task_id="s", prompt="p", music_length_ms=5)
-    with pytest.raises(MusicInputError, match="allowed fields"):
+    with pytest.raises(MusicInputError, match="extra_body"):
         SubmitMusicGenerationOperator(task_id="s", prompt="p", extra_body={"seed": 1})
     with pytest.raises(MusicInputError, match="if_exists"):
         GenerateMusicOperator(task_id="g", prompt="p", destination="/tmp/x/", if_exists="maybe")
@@ -73,12 +129,20 @@ def test_generate_defers_then_delivers_and_forgets(emulator: Emulator, tmp_path:
         op.execute(make_context(store))
     trigger = info.value.trigger
     assert isinstance(trigger, MusicGenerationTrigger)
-    gen_id = store.data[STATE_KEY_GENERATION_ID]
+    gen_id = _recorded(store).generation_id
     assert trigger.generation_id == gen_id
-    emulator.configure(generation_seconds=0)
-    emulator.update_generation(gen_id, generation_seconds=0)
-    manifest = op.execute_complete(make_context(store), {"status": "success", "generation_id": gen_id})
+    emulator.release(gen_id)
+    # Resumed in another process: a fresh operator object; only the durable record carries over.
+    resumed = GenerateMusicOperator(task_id="g", prompt="p", destination=f"{tmp_path}/", object_name="t")
+    manifest = resumed.execute_complete(make_context(store), {"status": "success", "generation_id": gen_id})
     assert manifest["uri"] == f"file://{tmp_path}/t.wav" and manifest["prompt"] == "p"
+    served = emulator.stats()["generations"][gen_id]
+    assert same_usage(manifest["usage"], served["usage"]) and manifest["usage"]["credits_used"] > 0
+    assert (
+        manifest["client_request_id"]
+        == served["client_request_id"]
+        == _wire.client_request_id("dag", "run1", "task", -1)
+    )
     assert STATE_KEY_GENERATION_ID not in store.data
     assert emulator.stats()["posts"] == 1
 
@@ -87,25 +151,28 @@ def test_generate_retry_after_completion_only_delivers(emulator: Emulator, tmp_p
     emulator.configure(generation_seconds=0)
     gen_id = MusicGenerationHook().submit_generation("p", music_length_ms=10_000)
     store = FakeTaskStateStore()
-    store.set(STATE_KEY_GENERATION_ID, gen_id)
+    store.set(STATE_KEY_GENERATION_ID, gen_id)  # a record written by an earlier version: the bare id
     op = GenerateMusicOperator(task_id="g", prompt="p", destination=f"{tmp_path}/x.wav")
     manifest = op.execute(make_context(store))  # no TaskDeferred: the recorded one is done
     assert manifest["generation_id"] == gen_id
     assert manifest["sha256"] == expected_audio("wav", 10_000)[1]
     assert emulator.stats()["posts"] == 1
+    # what the old record did not keep is unknown, not guessed
+    assert manifest["usage"] is None and manifest["client_request_id"] is None
 
 
 def test_generate_after_an_errored_generation_posts_anew(emulator: Emulator, tmp_path: Path) -> None:
     old = MusicGenerationHook().submit_generation("p")
     emulator.add_faults([{"target": "get", "action": "generation_error", "match": old, "times": -1}])
     store = FakeTaskStateStore()
-    store.set(STATE_KEY_GENERATION_ID, old)
-    emulator.configure(generation_seconds=0.2)
+    store.set(STATE_KEY_GENERATION_ID, RecordedGeneration(old).to_json())
+    emulator.configure(polls_to_complete=2)
     op = GenerateMusicOperator(
         task_id="g", prompt="p", destination=f"{tmp_path}/", deferrable=False, poll_interval=0.1
     )
     manifest = op.execute(make_context(store))
     assert manifest["generation_id"] != old and emulator.stats()["posts"] == 2
+    assert same_usage(manifest["usage"], emulator.stats()["generations"][manifest["generation_id"]]["usage"])
 
 
 def test_generate_skip_with_existing_object_generates_nothing(emulator: Emulator, tmp_path: Path) -> None:
@@ -164,12 +231,215 @@ def test_fail_on_an_existing_folder_object_discards_the_download(emulator: Emula
 
     emulator.configure(generation_seconds=0)
     gen_id = MusicGenerationHook().submit_generation("p")
-    (tmp_path / "t.wav").write_bytes(b"RIFF-old")
     store = FakeTaskStateStore()
-    store.set(STATE_KEY_GENERATION_ID, gen_id)
+    store.set(STATE_KEY_GENERATION_ID, RecordedGeneration(gen_id).to_json())
     op = GenerateMusicOperator(
         task_id="g", prompt="p", destination=f"{tmp_path}/", object_name="t", if_exists="fail"
     )
+    # The object appears while the generation runs (after the check made before paying).
+    (tmp_path / "t.wav").write_bytes(b"RIFF-old")
     with pytest.raises(MusicDestinationExistsError):
-        op.execute(make_context(store))
+        op.execute_complete(make_context(store), {"status": "success", "generation_id": gen_id})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.wav"]
+
+
+# --- fail before paying: the destination is checked before the POST ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("destination", "needle"),
+    [
+        ("music/relative/", "relative path"),
+        ("~/music/", "'~' is not expanded"),
+        ("file:relative/x/", "relative path"),
+        ("file://music/relative/", "names a host"),
+    ],
+)
+def test_a_relative_local_destination_is_refused_before_paying(
+    emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, destination: str, needle: str
+) -> None:
+    """It would be written under the worker's working directory while the manifest said file:///music/..."""
+    monkeypatch.chdir(tmp_path)
+    op = GenerateMusicOperator(task_id="g", prompt="p", destination=destination)
+    with pytest.raises(MusicInputError, match=needle):
+        op.execute(make_context())
+    assert emulator.stats()["posts"] == 0 and list(tmp_path.iterdir()) == []
+
+
+def test_a_file_in_the_way_of_the_folder_is_refused_before_paying(emulator: Emulator, tmp_path: Path) -> None:
+    (tmp_path / "music").write_bytes(b"not a folder")
+    op = GenerateMusicOperator(task_id="g", prompt="p", destination=f"{tmp_path}/music/daily/")
+    with pytest.raises(MusicInputError, match="is a file, not a folder"):
+        op.execute(make_context())
+    assert emulator.stats()["posts"] == 0
+
+
+def test_an_existing_folder_named_without_a_slash_is_refused_before_paying(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    (tmp_path / "daily").mkdir()
+    op = GenerateMusicOperator(task_id="g", prompt="p", destination=f"{tmp_path}/daily")
+    with pytest.raises(MusicInputError, match="existing folder: end the destination with '/'"):
+        op.execute(make_context())
+    assert emulator.stats()["posts"] == 0
+
+
+def test_an_unknown_scheme_is_refused_before_paying(emulator: Emulator) -> None:
+    op = GenerateMusicOperator(task_id="g", prompt="p", destination="nosuchfs://bucket/music/")
+    with pytest.raises(MusicInputError, match="No storage filesystem is available for nosuchfs://"):
+        op.execute(make_context())
+    assert emulator.stats()["posts"] == 0
+
+
+def test_a_missing_local_folder_is_created_when_storing(emulator: Emulator, tmp_path: Path) -> None:
+    emulator.configure(generation_seconds=0)
+    op = GenerateMusicOperator(
+        task_id="g",
+        prompt="p",
+        destination=f"{tmp_path}/a/b/c/",
+        object_name="t",
+        deferrable=False,
+        poll_interval=0.05,
+    )
+    manifest = op.execute(make_context())
+    assert manifest["uri"] == f"file://{tmp_path}/a/b/c/t.wav" and (tmp_path / "a/b/c/t.wav").exists()
+
+
+@pytest.mark.parametrize("existing", ["t.wav", "t.mp3", "t.flac"])
+@pytest.mark.parametrize("destination_form", ["object_name", "no_extension"])
+def test_skip_with_a_name_known_up_to_its_extension_does_not_pay(
+    emulator: Emulator, tmp_path: Path, existing: str, destination_form: str
+) -> None:
+    """Bug 6: the object exists (any audio extension), yet a generation was created and waited for."""
+    (tmp_path / existing).write_bytes(b"RIFF\x00\x00\x00\x00WAVE")
+    if destination_form == "object_name":
+        kw: dict[str, object] = {"destination": f"{tmp_path}/", "object_name": "t"}
+    else:
+        kw = {"destination": f"{tmp_path}/t"}
+    op = GenerateMusicOperator(task_id="g", prompt="p", if_exists="skip", **kw)  # type: ignore[arg-type]
+    manifest = op.execute(make_context())
+    assert manifest["skipped"] is True and manifest["uri"] == f"file://{tmp_path}/{existing}"
+    assert manifest["usage"] is None and manifest["client_request_id"] is None  # nothing was paid
+    assert emulator.stats()["posts"] == 0
+
+
+def test_skip_with_object_name_keeps_the_sidecar_manifest(emulator: Emulator, tmp_path: Path) -> None:
+    emulator.configure(generation_seconds=0)
+    store = FakeTaskStateStore()
+    first = GenerateMusicOperator(
+        task_id="g",
+        prompt="p",
+        destination=f"{tmp_path}/",
+        object_name="day",
+        deferrable=False,
+        poll_interval=0.05,
+    ).execute(make_context(store))
+    again = GenerateMusicOperator(
+        task_id="g", prompt="p", destination=f"{tmp_path}/", object_name="day", if_exists="skip"
+    ).execute(make_context(store))
+    assert again == {**first, "skipped": True}  # from the sidecar: usage and request id included
+    assert first["usage"] is not None and emulator.stats()["posts"] == 1
+
+
+def test_fail_with_object_name_raises_before_paying(emulator: Emulator, tmp_path: Path) -> None:
+    from airflow_provider_music.exceptions import MusicDestinationExistsError
+
+    (tmp_path / "2026-11-28.mp3").write_bytes(b"ID3-old")
+    op = GenerateMusicOperator(
+        task_id="g", prompt="p", destination=f"{tmp_path}/", object_name="2026-11-28", if_exists="fail"
+    )
+    with pytest.raises(MusicDestinationExistsError, match=r"2026-11-28\.mp3 already exists"):
+        op.execute(make_context())
+    assert emulator.stats()["posts"] == 0
+
+
+def test_a_destination_without_extension_gets_the_audio_format_s(emulator: Emulator, tmp_path: Path) -> None:
+    """No trailing slash and no audio extension: the name without its extension, like object_name."""
+    emulator.configure(generation_seconds=0, audio_format="mp3")
+    op = GenerateMusicOperator(
+        task_id="g", prompt="p", destination=f"{tmp_path}/out/track", deferrable=False, poll_interval=0.05
+    )
+    manifest = op.execute(make_context())
+    assert manifest["uri"] == f"file://{tmp_path}/out/track.mp3"
+    assert manifest["sidecar_uri"] == f"file://{tmp_path}/out/track.json"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["track.json", "track.mp3"]
+
+
+# --- progress and traceability in the task log, the asset event and lineage ------------------------
+
+
+def test_the_worker_side_wait_logs_status_changes_not_every_poll(
+    emulator: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    emulator.configure(polls_to_complete=6)  # queued, then generating four times, then completed
+    op = GenerateMusicOperator(
+        task_id="g", prompt="p", destination=f"{tmp_path}/", deferrable=False, poll_interval=0.05
+    )
+    manifest = op.execute(make_context())
+    gen_id = manifest["generation_id"]
+    logged = capsys.readouterr().out + caplog.text
+    assert f"Generation {gen_id}: queued after" in logged
+    assert f"Generation {gen_id}: queued -> generating after" in logged
+    assert f"Generation {gen_id}: generating -> completed after" in logged
+    assert logged.count(f"Generation {gen_id}: ") == 3  # one line per change, none per poll
+    assert "usage: 21000 credits" in logged  # the stored line says what it cost
+
+
+def test_resuming_logs_the_outcome_time_waited_and_polls(
+    emulator: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    store = FakeTaskStateStore()
+    op = GenerateMusicOperator(task_id="g", prompt="p", destination=f"{tmp_path}/")
+    with pytest.raises(TaskDeferred):
+        op.execute(make_context(store))
+    gen_id = _recorded(store).generation_id
+    emulator.release(gen_id)
+    event = {"status": "success", "generation_id": gen_id, "polls": 7, "waited_seconds": 65.0}
+    op.execute_complete(make_context(store), event)
+    logged = capsys.readouterr().out + caplog.text
+    assert f"Generation {gen_id}: completed after waiting 1 min 05 s, 7 polls" in logged
+
+
+def test_the_asset_event_and_lineage_carry_usage_and_request_id(emulator: Emulator, tmp_path: Path) -> None:
+    from airflow.sdk import AssetAlias
+
+    from airflow_provider_music._delivery import LINEAGE_RUN_FACET
+
+    emulator.configure(generation_seconds=0)
+    added: list[tuple[object, dict[str, object]]] = []
+
+    class Accessor:
+        def add(self, asset: object, extra: dict[str, object]) -> None:
+            added.append((asset, extra))
+
+    class Accessors:
+        def __getitem__(self, key: object) -> Accessor:
+            assert key == AssetAlias("tracks")
+            return Accessor()
+
+    context = make_context()
+    context["outlet_events"] = Accessors()
+    op = GenerateMusicOperator(
+        task_id="g",
+        prompt="p",
+        destination=f"{tmp_path}/",
+        deferrable=False,
+        poll_interval=0.05,
+        asset_alias="tracks",
+    )
+    manifest = op.execute(context)
+    [(_, extra)] = added
+    assert extra["usage"] == manifest["usage"] and manifest["usage"] is not None
+    assert (
+        extra["client_request_id"]
+        == manifest["client_request_id"]
+        == _wire.client_request_id("dag", "run1", "task", -1)
+    )
+    lineage = op.get_openlineage_facets_on_complete(None)
+    facet = lineage.run_facets[LINEAGE_RUN_FACET]
+    assert facet.generationId == manifest["generation_id"] and facet.usage == manifest["usage"]
+    assert facet.clientRequestId == manifest["client_request_id"]
+    assert lineage.run_facets["externalQuery"].externalQueryId == manifest["generation_id"]
+    [output] = lineage.outputs
+    assert (output.namespace, output.name) == ("file", manifest["uri"].removeprefix("file://"))
+    assert output.outputFacets["outputStatistics"].size == manifest["size_bytes"]

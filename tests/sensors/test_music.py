@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -149,13 +150,19 @@ def test_execute_complete_refuses_what_is_not_success(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_poke_mode_waits_then_delivers(emulator: Emulator, tmp_path: Path) -> None:
-    emulator.configure(generation_seconds=0.4)
+def test_poke_mode_waits_then_delivers(
+    emulator: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    emulator.configure(polls_to_complete=3)  # pending on the first two pokes, whatever the machine's speed
     gen_id = MusicGenerationHook().submit_generation("p")
     sensor = _sensor(gen_id, f"{tmp_path}/", deferrable=False, poll_interval=0.1, mode="poke")
     manifest = sensor.execute(make_context())
     assert manifest["generation_id"] == gen_id and Path(manifest["uri"][7:]).exists()
-    assert emulator.stats()["generations"][gen_id]["gets"] >= 2
+    assert emulator.stats()["generations"][gen_id]["gets"] >= 3
+    logged = capsys.readouterr().out + caplog.text
+    assert f"Generation {gen_id}: queued after" in logged  # the same progress lines as the trigger's
+    assert f"Generation {gen_id}: queued -> generating after" in logged
+    assert f"Generation {gen_id}: generating -> completed after" in logged
 
 
 def test_poke_raises_on_a_failed_generation(emulator: Emulator, tmp_path: Path) -> None:
@@ -203,13 +210,112 @@ def test_reschedule_mode_frees_the_slot_between_pokes(emulator: Emulator, tmp_pa
     except ImportError:  # Airflow 3.1
         from airflow.exceptions import AirflowRescheduleException  # type: ignore[attr-defined,no-redef]
 
-    emulator.configure(generation_seconds=0.6)
+    emulator.configure(hold=True)  # pending until released: no race with the machine's speed
     gen_id = MusicGenerationHook().submit_generation("p")
     sensor = _sensor(gen_id, f"{tmp_path}/", deferrable=False, mode="reschedule", poll_interval=0.2)
     context = make_context()
     with pytest.raises(AirflowRescheduleException):
         sensor.execute(context)  # pending: the task gives its slot back until the next poke
-    assert not tmp_path.joinpath("x").exists()
-    time.sleep(0.8)
+    assert list(tmp_path.iterdir()) == []
+    emulator.release(gen_id)
     manifest = sensor.execute(context)
     assert manifest["generation_id"] == gen_id and Path(manifest["uri"][7:]).exists()
+
+
+# --- Airflow's name for the poll interval ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [5, 5.0, timedelta(seconds=5)])
+def test_poke_interval_is_accepted_as_an_alias(tmp_path: Path, value: object) -> None:
+    """Bug 7: `poke_interval=5` raised TypeError: got multiple values for keyword argument 'poke_interval'."""
+    sensor = _sensor("g:m", f"{tmp_path}/", poke_interval=value)
+    assert sensor.poll_interval == 5.0 and sensor.poke_interval == 5.0
+    with pytest.raises(TaskDeferred) as info:
+        sensor.execute(make_context())
+    assert info.value.trigger.poll_interval == 5.0
+    assert _sensor("g:m", f"{tmp_path}/", poke_interval=5, poll_interval=5).poll_interval == 5.0
+
+
+def test_poke_interval_and_poll_interval_that_disagree_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(MusicInputError, match=r"poll_interval=7 and poke_interval=5 disagree") as info:
+        _sensor("g:m", f"{tmp_path}/", poke_interval=5, poll_interval=7)
+    assert "Airflow's name for poll_interval" in str(info.value)
+    with pytest.raises(MusicInputError, match="poke_interval"):
+        _sensor("g:m", f"{tmp_path}/", poke_interval=0)
+
+
+def test_the_default_poll_interval_is_unchanged(tmp_path: Path) -> None:
+    assert _sensor("g:m", f"{tmp_path}/").poll_interval == 10.0
+
+
+# --- cost and traceability from the submit task --------------------------------------------------------
+
+
+def test_usage_and_client_request_id_from_the_submit_task_reach_the_manifest(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    from airflow_provider_music._delivery import LINEAGE_RUN_FACET
+
+    gen_id = _completed(emulator)
+    usage = {"credits_used": 21000, "usd_spent": "0.0105"}
+    sensor = _sensor(gen_id, f"{tmp_path}/", object_name="t", usage=usage, client_request_id="d:r:submit")
+    manifest = sensor.execute_complete(make_context(), {"status": "success", "generation_id": gen_id})
+    assert manifest["usage"] == usage and manifest["client_request_id"] == "d:r:submit"
+    assert json.loads((tmp_path / "t.json").read_text())["usage"] == usage
+    facet = sensor.get_openlineage_facets_on_complete(None).run_facets[LINEAGE_RUN_FACET]
+    assert facet.usage == usage and facet.clientRequestId == "d:r:submit"
+
+
+def test_without_them_the_manifest_says_null(emulator: Emulator, tmp_path: Path) -> None:
+    gen_id = _completed(emulator)
+    manifest = _sensor(gen_id, f"{tmp_path}/").execute_complete(
+        make_context(), {"status": "success", "generation_id": gen_id}
+    )
+    assert manifest["usage"] is None and manifest["client_request_id"] is None
+
+
+@pytest.mark.parametrize(
+    "rendered",
+    [
+        "{'credits_used': 21000, 'usd_spent': '0.0105'}",  # a dict rendered by Jinja (Python repr)
+        '{"credits_used": 21000, "usd_spent": "0.0105"}',  # JSON
+    ],
+)
+def test_usage_rendered_as_text_is_read_back(tmp_path: Path, rendered: str) -> None:
+    with DAG("d", schedule=None):
+        sensor = _sensor("g:m", f"{tmp_path}/", usage="{{ params.u }}", client_request_id="{{ params.c }}")
+    sensor.render_template_fields({"params": {"u": rendered, "c": "d:r:s"}})
+    info = sensor._request_info()
+    assert (
+        info["usage"] == {"credits_used": 21000, "usd_spent": "0.0105"}
+        and info["client_request_id"] == "d:r:s"
+    )
+
+
+def test_a_usage_that_is_not_one_is_refused_before_waiting(emulator: Emulator, tmp_path: Path) -> None:
+    sensor = _sensor("g:m", f"{tmp_path}/", usage="[1, 2]")
+    with pytest.raises(MusicInputError, match="usage must be"):
+        sensor.execute(make_context())
+
+
+# --- fail early: the destination is checked before deferring (and before the first poke) -------------
+
+
+def test_a_bad_destination_fails_before_deferring(emulator: Emulator, tmp_path: Path) -> None:
+    gen_id = MusicGenerationHook().submit_generation("p")
+    (tmp_path / "blocked").write_bytes(b"a file where the folder should be")
+    with pytest.raises(MusicInputError, match="is a file, not a folder"):
+        _sensor(gen_id, f"{tmp_path}/blocked/daily/").execute(make_context())  # no TaskDeferred
+    with pytest.raises(MusicInputError, match="relative path"):
+        _sensor(gen_id, "music/relative/", deferrable=False, poll_interval=0.1).execute(make_context())
+    assert emulator.stats()["generations"][gen_id]["gets"] == 0  # not even one poke
+
+
+def test_resuming_logs_one_summary_line(
+    emulator: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    gen_id = _completed(emulator)
+    event = {"status": "success", "generation_id": gen_id, "polls": 3, "waited_seconds": 12.2}
+    _sensor(gen_id, f"{tmp_path}/").execute_complete(make_context(), event)
+    logged = capsys.readouterr().out + caplog.text
+    assert f"Generation {gen_id}: completed after waiting 12 s, 3 polls" in logged

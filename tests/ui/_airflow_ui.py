@@ -107,7 +107,7 @@ def start_browser(profile_dir: Path) -> WebDriver:
         options.add_argument(arg)
     service = Service(executable_path=CHROMEDRIVER, log_output=subprocess.DEVNULL)
     driver = webdriver.Chrome(service=service, options=options)
-    driver.set_page_load_timeout(30)
+    driver.set_page_load_timeout(120)
     return driver
 
 
@@ -176,7 +176,7 @@ class ApiServer:
 
     # ---------------------------------------------------------------------------- lifecycle
 
-    def start(self, timeout: float = 120) -> None:
+    def start(self, timeout: float = 300) -> None:
         migrate = subprocess.run(
             [sys.executable, "-m", "airflow", "db", "migrate"],
             cwd=self.root,

@@ -4,18 +4,23 @@ The ``aimlapi`` connection in the real Airflow 3 web UI, driven in headless Chro
 One ``airflow api-server`` (Simple auth manager, ``[core] test_connection = Enabled``) and the
 emulator serve both tests. The first logs in through the login form, opens Admin -> Connections ->
 Add Connection, checks the provider's form (relabelled, placeholders, irrelevant fields hidden),
-saves a screenshot to ``test-artifacts/connection-form.png``, saves the connection and reads it back
-through the REST API. The second clicks Airflow's "Test Connection" button for a good and a bad key.
+saves a screenshot to ``test-artifacts/connection-form.png``, types the read timeout into its typed
+field (Airflow >= 3.2: provider info ``conn-fields``; absent on 3.1), saves the connection and reads
+it back through the REST API. The second clicks Airflow's "Test Connection" button for a good and a
+bad key. The third opens Admin -> Providers and reads the provider's description there.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from ui._airflow_ui import BAD_KEY, GOOD_KEY, PASSWORD, REPO, USERNAME, ApiServer
 
+from airflow_provider_music.get_provider_info import DESCRIPTION, get_provider_info
 from airflow_provider_music.hooks.music import MusicGenerationHook
 
 if TYPE_CHECKING:
@@ -29,7 +34,9 @@ pytestmark = pytest.mark.ui
 ARTIFACTS = REPO / "test-artifacts"
 FORM_SCREENSHOT = ARTIFACTS / "connection-form.png"
 TEST_SCREENSHOT = ARTIFACTS / "connection-test.png"
-WAIT = 30  # seconds for any one UI step (the SPA loads lazily; the machine may be busy)
+FIELDS_SCREENSHOT = ARTIFACTS / "connection-form-extra-fields.png"
+PROVIDERS_SCREENSHOT = ARTIFACTS / "providers.png"
+WAIT = 60  # seconds for any one UI step (the SPA loads lazily; a busy 2-core machine is slow)
 
 BEHAVIOUR = MusicGenerationHook.get_ui_field_behaviour()
 HIDDEN = BEHAVIOUR["hidden_fields"]  # schema, login, port
@@ -40,6 +47,16 @@ KEY_PLACEHOLDER = BEHAVIOUR["placeholders"]["password"]
 # Airflow 3.3 labels the nav button (aria-label); 3.1 gives it a title; both show the text.
 ADMIN_MENU = "//button[normalize-space()='Admin' or @aria-label='Admin' or @title='Admin']"
 AIRFLOW_UI_PORT_BUG = "https://github.com/apache/airflow/pull/73298"
+# Typed connection fields from provider info (conn-fields) exist from Airflow 3.2 on.
+CONN_FIELDS_SUPPORTED = tuple(
+    int(p) for p in importlib.metadata.version("apache-airflow-core").split(".")[:2]
+) >= (
+    3,
+    2,
+)
+((TIMEOUT_FIELD, _TIMEOUT_DEF),) = get_provider_info()["connection-types"][0]["conn-fields"].items()
+TIMEOUT_LABEL = _TIMEOUT_DEF["label"]  # "Read timeout (seconds)"
+TIMEOUT_TYPED = 45
 
 
 # ------------------------------------------------------------------------------------ UI helpers
@@ -132,7 +149,7 @@ def _choose_connection_type(driver: WebDriver, dialog: WebElement, search: str, 
 
     seen = lambda d: [e.text for e in d.find_elements(By.CSS_SELECTOR, "[role=option]")]  # noqa: E731
     try:
-        _wait(driver, option, f"the connection type option {label!r}", timeout=10).click()
+        _wait(driver, option, f"the connection type option {label!r}").click()
     except AssertionError as exc:
         raise AssertionError(f"no option labelled {label!r} for {search!r}; options: {seen(driver)}") from exc
 
@@ -184,6 +201,28 @@ def _toast_after(driver: WebDriver, click: WebElement) -> dict[str, str]:
 
     result: dict[str, str] = _wait(driver, new_toast, "the connection test result")
     return result
+
+
+def _open_extra_field(driver: WebDriver, dialog: WebElement, name: str) -> WebElement:
+    """Expand the form's "Extra Fields" section (collapsed at first) and return the field's input."""
+    from selenium.webdriver.common.by import By
+
+    def field(_: WebDriver) -> WebElement | None:
+        found = [e for e in dialog.find_elements(By.NAME, f"element_{name}") if e.is_displayed()]
+        return found[0] if found else None
+
+    if field(driver) is None:
+        section = _wait(
+            driver,
+            lambda d: next(
+                (b for b in dialog.find_elements(By.XPATH, ".//button[normalize-space()='Extra Fields']")),
+                None,
+            ),
+            "the Extra Fields section",
+        )
+        _click_when_ready(driver, section, "the Extra Fields section")
+    found: WebElement = _wait(driver, field, f"the typed {name!r} field")
+    return found
 
 
 def _row(conn_id: str) -> str:
@@ -251,10 +290,21 @@ def test_connection_form_in_browser(browser: WebDriver, airflow_ui: ApiServer, u
     labels = {e.text.replace("*", "").strip() for e in dialog.find_elements(By.TAG_NAME, "label")}
     assert not labels & {"Login", "Password", "Port", "Schema", "Host"}, labels
     _screenshot(driver, FORM_SCREENSHOT)
-
-    # Save it with the emulator as host.
     host.send_keys(ui_emulator.base_url)
     key.send_keys(GOOD_KEY)
+
+    # The read timeout: a typed field on Airflow >= 3.2 (provider info conn-fields), stored in the
+    # extra under the key the hook reads; Airflow 3.1 has no such field (the Extra box takes it).
+    # (Opening its section closes the standard fields' one: those are filled in first.)
+    if CONN_FIELDS_SUPPORTED:
+        timeout = _open_extra_field(driver, dialog, TIMEOUT_FIELD)
+        assert TIMEOUT_LABEL in dialog.text, dialog.text
+        timeout.send_keys(str(TIMEOUT_TYPED))
+        _screenshot(driver, FIELDS_SCREENSHOT)
+    else:
+        assert not dialog.find_elements(By.NAME, f"element_{TIMEOUT_FIELD}")
+
+    # Save it (the emulator as host).
     dialog.find_element(By.XPATH, ".//button[normalize-space()='Save']").click()
     _wait(
         driver, ec.invisibility_of_element_located((By.CSS_SELECTOR, "[role=dialog]")), "the dialog to close"
@@ -275,7 +325,17 @@ def test_connection_form_in_browser(browser: WebDriver, airflow_ui: ApiServer, u
     assert body["login"] is None
     assert body["schema"] is None
     assert body["port"] is None
-    assert body["extra"] in (None, "", "{}")
+    if CONN_FIELDS_SUPPORTED:
+        # A JSON number (the field is typed), under the key the hook reads.
+        assert json.loads(body["extra"]) == {TIMEOUT_FIELD: TIMEOUT_TYPED}, body["extra"]
+        assert isinstance(json.loads(body["extra"])[TIMEOUT_FIELD], int), body["extra"]
+        # ... and that is the hook's read timeout.
+        stored = {"conn_type": "aimlapi", "host": body["host"], "password": GOOD_KEY, "extra": body["extra"]}
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("AIRFLOW_CONN_AIMLAPI_STORED_BY_UI", json.dumps(stored))
+            assert MusicGenerationHook("aimlapi_stored_by_ui").settings.timeout == TIMEOUT_TYPED
+    else:
+        assert body["extra"] in (None, "", "{}")
 
     # The stored key is the one typed: the api-server's hook reaches the emulator with it.
     status, result = airflow_ui.api(
@@ -351,7 +411,8 @@ def _check_result(expected: bool, status: bool, message: str, base_url: str) -> 
     if expected:
         assert "accepted the API key" in message, message
     else:
-        assert "API key was refused" in message, message
+        # The wording is the hook's (docs/connection.md); what a user needs from it: refused, 401.
+        assert "refused" in message and "API key" in message, message
         assert "401" in message, message
 
 
@@ -373,3 +434,27 @@ def _airflow_rejects_portless(server: ApiServer, host: str) -> bool:
         },
     )
     return status == 400 and "differs from the stored connection" in str(body)
+
+
+def test_providers_page_shows_the_description_whole(browser: WebDriver, airflow_ui: ApiServer) -> None:
+    """Bug 8: Admin > Providers showed ``elevenlabs/elevenmusic`` (Airflow strips `_` from descriptions)."""
+    from selenium.webdriver.common.by import By
+
+    status, body = airflow_ui.api("GET", "/api/v2/providers")
+    assert status == 200, body
+    (ours,) = [p for p in body["providers"] if p["package_name"] == "airflow-provider-music"]
+    assert ours["description"] == DESCRIPTION.rstrip("."), ours
+
+    driver = browser
+    _logged_in_at(driver, airflow_ui, "/providers")
+    row = _wait(
+        driver,
+        lambda d: next(
+            iter(d.find_elements(By.XPATH, "//tr[td[contains(., 'airflow-provider-music')]]")), None
+        ),
+        "our row on the Providers page",
+    )
+    _wait(driver, lambda d: "Eleven Music" in row.text, "the description in our row")
+    _screenshot(driver, PROVIDERS_SCREENSHOT)
+    assert DESCRIPTION.rstrip(".") in row.text, row.text
+    assert "elevenmusic" not in row.text.lower()
