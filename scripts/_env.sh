@@ -8,7 +8,10 @@ VENVS="$REPO/.venv"
 AIRFLOW_LATEST="${AIRFLOW_LATEST:-3.3.2}"
 AIRFLOW_FLOOR="${AIRFLOW_FLOOR:-3.1.8}"
 DEV_DEPS=(pytest pytest-cov "ruff==0.17.6" "mypy==2.4.1" types-requests hypothesis "s3fs>=2024.3" boto3 build twine hatchling
-  apache-airflow-providers-openlineage selenium)
+  apache-airflow-providers-openlineage selenium
+  # The scale-out deployment test (tests/deployment/test_scale_out.py): CeleryExecutor on PostgreSQL.
+  # celery<5.7: 5.7 removed celery.backends.database.retry, which the Celery provider imports.
+  "apache-airflow-providers-celery>=3.26" "celery<5.7" apache-airflow-providers-postgres)
 
 ensure_uv() {
   if [ ! -x "$VENVS/tools/bin/uv" ]; then
