@@ -50,13 +50,13 @@ BUCKET = "music-bench"
 
 
 class S3ServerProcess:
-    """``python tests/s3_server.py --bucket ...`` (someone else's fixture): the connection JSON on stdout."""
+    """``python tests/helpers/s3_server.py --bucket ...``: the connection JSON on stdout."""
 
     def __init__(self, env: dict[str, str], timeout: float = 180.0) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="music-bench-s3-"))
         self.err = (self.dir / "s3_server.err").open("wb")
         self.proc = subprocess.Popen(
-            [PYTHON, str(REPO / "tests" / "s3_server.py"), "--bucket", BUCKET],
+            [PYTHON, str(REPO / "tests" / "helpers" / "s3_server.py"), "--bucket", BUCKET],
             env=env,
             cwd=REPO,
             stdout=subprocess.PIPE,
@@ -78,7 +78,7 @@ class S3ServerProcess:
             tail = (
                 (self.dir / "s3_server.err").read_text(errors="replace")[-1500:] if self.dir.exists() else ""
             )
-            raise RuntimeError(f"tests/s3_server.py gave no connection (exit {self.proc.returncode}): {tail}")
+            raise RuntimeError(f"the S3 server gave no connection (exit {self.proc.returncode}): {tail}")
         self.conn = json.loads(first)
 
     def client(self) -> Any:

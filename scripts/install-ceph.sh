@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install the Ceph programs that tests/s3_server.py runs as a throw-away S3 server (RADOS Gateway with
+# Install the Ceph programs that tests/helpers/s3_server.py runs as a throw-away S3 server (RADOS Gateway with
 # one monitor and one in-memory OSD). Idempotent: does nothing when they are installed already, and runs
 # `apt-get update` only when something has to be installed. Debian/Ubuntu, as root (CI runs as root).
 #

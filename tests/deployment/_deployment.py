@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from conftest import REPO
+from helpers import REPO
 
 T = TypeVar("T")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EMULATOR_KEY, REPO, airflow_env, asset_events, conn_json, run_dag, xcom_values
+from helpers import EMULATOR_KEY, REPO, airflow_env, asset_events, conn_json, run_dag, xcom_values
 
 from airflow_provider_music.emulator import Emulator
 

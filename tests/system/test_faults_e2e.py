@@ -13,7 +13,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from conftest import airflow_env, conn_json, run_dag, xcom_values
+from helpers import airflow_env, conn_json, run_dag, xcom_values
 
 from airflow_provider_music.emulator import Emulator
 

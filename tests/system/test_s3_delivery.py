@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from airflow.sdk import ObjectStoragePath
-from conftest import EMULATOR_KEY, conn_json, make_context, run_dag, xcom_values
+from helpers import EMULATOR_KEY, conn_json, make_context, run_dag, xcom_values
 
 from airflow_provider_music.emulator import Emulator
 from airflow_provider_music.exceptions import MusicDeliveryError
@@ -22,7 +22,7 @@ from airflow_provider_music.hooks.music import MusicGenerationHook
 from airflow_provider_music.sensors.music import MusicGenerationSensor
 
 if TYPE_CHECKING:
-    from s3_server import S3Server
+    from helpers.s3_server import S3Server
 
 pytestmark = [pytest.mark.s3, pytest.mark.integration]
 

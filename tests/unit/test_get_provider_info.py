@@ -20,7 +20,7 @@ import airflow_provider_music
 from airflow_provider_music.defaults import CONN_TYPE, DEFAULT_CONN_ID
 from airflow_provider_music.get_provider_info import get_provider_info
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 ENTRY_POINT = "airflow_provider_music.get_provider_info:get_provider_info"
 MODULE_SECTIONS = ("hooks", "operators", "sensors", "triggers")
 

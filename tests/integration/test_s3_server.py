@@ -2,7 +2,8 @@
 
 The provider streams audio into ``ObjectStoragePath("s3://...", conn_id=...)``: it writes to a temporary
 key and then moves the object into place. These tests exercise exactly those calls against the server
-from ``tests/s3_server.py``, with the connection set the way deployments set it (``AIRFLOW_CONN_<ID>``),
+from ``tests/helpers/s3_server.py``, with the connection set the way deployments set it
+(``AIRFLOW_CONN_<ID>``),
 and count the S3 requests each step costs.
 """
 
@@ -22,7 +23,7 @@ from airflow.sdk import ObjectStoragePath
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from s3_server import S3Server
+    from helpers.s3_server import S3Server
 
 pytestmark = pytest.mark.s3
 

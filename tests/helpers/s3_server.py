@@ -4,8 +4,9 @@ Emulators (moto, rclone) accept requests that real S3 refuses, so the storage te
 RGW: one monitor, one in-memory OSD (memstore) and one ``radosgw``, all on 127.0.0.1 in a temporary
 folder, with authentication between the daemons switched off.
 
-Use it as a pytest plugin (``pytest_plugins = ["s3_server"]``) for the session fixture ``s3_server``, or
-run ``python tests/s3_server.py`` for a server to use by hand or in benchmarks until Ctrl-C / SIGTERM.
+Use it as a pytest plugin (``pytest_plugins = ["helpers.s3_server"]``) for the session fixture
+``s3_server``, or run ``python tests/helpers/s3_server.py`` for a server to use by hand or in
+benchmarks until Ctrl-C / SIGTERM.
 Needs Linux, root and the Debian packages that ``scripts/install-ceph.sh`` installs.
 
 Environment: ``CI=true`` turns "cannot start" from a skip into a failure; ``S3_SERVER_KEEP_DIR=1`` keeps

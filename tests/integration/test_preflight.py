@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from conftest import REPO, FakeTaskStateStore, TaskDeferred, make_context
+from helpers import REPO, FakeTaskStateStore, TaskDeferred, make_context
 
 from airflow_provider_music.emulator import Emulator
 from airflow_provider_music.exceptions import (
@@ -33,7 +33,7 @@ from airflow_provider_music.operators.music import GenerateMusicOperator
 from airflow_provider_music.sensors.music import MusicGenerationSensor
 
 if TYPE_CHECKING:
-    from s3_server import S3Server
+    from helpers.s3_server import S3Server
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from airflow.sdk import DAG
-from conftest import TaskDeferred, make_context
+from helpers import TaskDeferred, make_context
 
 from airflow_provider_music.emulator import Emulator, expected_audio
 from airflow_provider_music.exceptions import (

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EMULATOR_KEY, conn_json
+from helpers import EMULATOR_KEY, conn_json
 
 from airflow_provider_music.emulator import Emulator
 from airflow_provider_music.exceptions import (
@@ -31,7 +31,7 @@ from airflow_provider_music.hooks.music import MusicGenerationHook
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def _aget(hook: MusicGenerationHook, gen_id: str = "g:elevenlabs/eleven_music") -> Any:

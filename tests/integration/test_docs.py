@@ -35,7 +35,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from conftest import REPO, airflow_env, conn_json
+from helpers import REPO, airflow_env, conn_json
 
 from airflow_provider_music.emulator import Emulator
 

@@ -27,7 +27,7 @@ from airflow_provider_music.emulator import (
 
 GEN = "/v2/generate/audio"
 ELEVEN = "elevenlabs/eleven_music"
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def submit(client: httpx.Client, headers: dict[str, str] | None = None, **body: Any) -> httpx.Response:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EMULATOR_KEY, FakeTaskStateStore, TaskDeferred, conn_json, file_size_limit, make_context
+from helpers import EMULATOR_KEY, FakeTaskStateStore, TaskDeferred, conn_json, file_size_limit, make_context
 
 from airflow_provider_music.emulator import Emulator, expected_audio
 from airflow_provider_music.exceptions import (

@@ -17,7 +17,7 @@ import pytest
 import requests
 import urllib3
 from airflow.sdk import ObjectStoragePath
-from conftest import EMULATOR_KEY, conn_json
+from helpers import EMULATOR_KEY, conn_json
 
 from airflow_provider_music import __version__
 from airflow_provider_music.emulator import Emulator, expected_audio

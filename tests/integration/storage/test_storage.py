@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from airflow.sdk import ObjectStoragePath
-from conftest import file_size_limit
+from helpers import file_size_limit
 
 from airflow_provider_music import _storage
 from airflow_provider_music.emulator import Emulator, expected_audio
@@ -26,7 +26,7 @@ from airflow_provider_music.exceptions import MusicAudioInvalidError, MusicDeliv
 from airflow_provider_music.hooks.music import MusicGenerationHook
 
 if TYPE_CHECKING:
-    from s3_server import S3Server
+    from helpers.s3_server import S3Server
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from airflow.sdk import DAG
-from conftest import FakeTaskStateStore, TaskDeferred, make_context
+from helpers import FakeTaskStateStore, TaskDeferred, make_context
 
 from airflow_provider_music import _wire
 from airflow_provider_music._state import RecordedGeneration

@@ -27,7 +27,7 @@ import airflow_provider_music
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 UV = REPO / ".venv" / "tools" / "bin" / "uv"
 DIST = "airflow-provider-music"
 ENTRY_POINT = "airflow_provider_music.get_provider_info:get_provider_info"

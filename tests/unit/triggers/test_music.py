@@ -127,7 +127,7 @@ def test_unchanged_polls_do_not_log_each(emulator: Emulator) -> None:
 def test_every_event_carries_polls_and_time_waited(
     emulator: Emulator, monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
-    from conftest import conn_json
+    from helpers import conn_json
 
     monkeypatch.setattr("airflow_provider_music._wire.BACKOFF_BASE_S", 0.01)
     emulator.configure(generation_seconds=0)
@@ -229,7 +229,7 @@ def test_transient_failures_are_absorbed_then_counted(
 
 
 def test_bad_key_is_a_non_retryable_error(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
-    from conftest import conn_json
+    from helpers import conn_json
 
     monkeypatch.setenv("AIRFLOW_CONN_BADKEY", conn_json(emulator.base_url, key="nope-nope-nope"))
     events = _events(_trigger("x:elevenlabs/eleven_music", conn_id="badkey"))
