@@ -9,7 +9,6 @@ CONN_TYPE: Final = "aimlapi"
 DEFAULT_CONN_ID: Final = "aimlapi_default"
 DEFAULT_HOST: Final = "https://api.aimlapi.com"
 DEFAULT_MODEL: Final = "elevenlabs/eleven_music"
-GENERATE_AUDIO_PATH: Final = "/v2/generate/audio"
 # How the connection form looks (read by the hook and by get_provider_info, which Airflow 3.2+
 # uses to draw the form without importing the hook).
 HOOK_NAME: Final = "AI/ML API (music)"
@@ -86,7 +85,7 @@ MIN_STORAGE_BLOCK_SIZE: Final = 5 * 1024 * 1024
 NETWORK_READ_SIZE: Final = 1024 * 1024
 # A 300 s stereo 48 kHz 24-bit WAV is ~86 MB; anything far beyond is a runaway download.
 DEFAULT_MAX_AUDIO_BYTES: Final = 512 * 1024 * 1024
-# Times an expired audio URL (403/404/410) is refreshed through a new GET of the generation.
+# Times an expired audio URL (401/403/404/410) is refreshed through a new GET of the generation.
 MAX_URL_REFRESHES: Final = 3
 # Stores whose uploads stay invisible until committed (an S3 multipart upload; a small object is one
 # PUT): there the audio is written straight to its final key, without a temporary object to copy.

@@ -13,7 +13,7 @@ The provider's errors: one root, a few branches, each raised (never returned) an
     ├── MusicGenerationFailed               the generation ended in `error` or an unknown status
     ├── MusicTimeoutError                   the generation was not done by the deadline
     └── MusicDeliveryError                  the audio could not be fetched or stored
-        ├── MusicAudioURLExpired            the audio URL answered 403/404/410: fetch a fresh one
+        ├── MusicAudioURLExpired            the audio URL answered 401/403/404/410: fetch a fresh one
         ├── MusicAudioInvalidError          what was served is not acceptable audio
         └── MusicDestinationExistsError     if_exists="fail" and the object is already there
 
@@ -24,10 +24,8 @@ could bill twice).
 
 from __future__ import annotations
 
-try:  # Airflow >= 3.2 keeps the task-facing exceptions in the Task SDK.
-    from airflow.sdk.exceptions import AirflowException, AirflowFailException
-except ImportError:  # pragma: no cover - Airflow 3.1
-    from airflow.exceptions import AirflowException, AirflowFailException  # type: ignore[no-redef,attr-defined]
+# Airflow 3.2+ keeps the task-facing exceptions in the Task SDK, 3.1 in airflow.exceptions.
+from airflow_provider_music.version_compat import AirflowException, AirflowFailException
 
 __all__ = [
     "AirflowFailException",
@@ -110,7 +108,8 @@ class MusicSubmitUncertainError(MusicAPIError, AirflowFailException):
     """A POST failed after it was sent, so a billed generation may exist; it is never resent blindly."""
 
 
-class MusicGenerationFailed(MusicProviderError, AirflowFailException):
+# Public names since 0.1.0 (users catch them), so they keep their names without the Error suffix.
+class MusicGenerationFailed(MusicProviderError, AirflowFailException):  # noqa: N818
     """The generation ended in ``error`` or in a status this provider does not know."""
 
     def __init__(self, message: str, *, generation_id: str, status: str) -> None:
@@ -131,8 +130,8 @@ class MusicAudioInvalidError(MusicDeliveryError):
     """The audio URL served something that is not acceptable audio (a page, too short, too large)."""
 
 
-class MusicAudioURLExpired(MusicDeliveryError):
-    """The time-limited audio URL answered 403, 404 or 410; a fresh GET of the generation mints a new one."""
+class MusicAudioURLExpired(MusicDeliveryError):  # noqa: N818 (a public name since 0.1.0, see above)
+    """The time-limited audio URL answered 401, 403, 404 or 410; a fresh GET of the generation mints one."""
 
 
 class MusicDestinationExistsError(MusicDeliveryError, AirflowFailException):

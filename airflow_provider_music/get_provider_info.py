@@ -26,12 +26,14 @@ DESCRIPTION = (
 
 
 def get_provider_info() -> dict[str, Any]:
+    """Return the provider metadata Airflow reads through the ``apache_airflow_provider`` entry point."""
     return {
         "package-name": "airflow-provider-music",
         "name": "AI/ML API Music",
         # Plain text: Airflow strips every `_`, backtick, `<` and `>` from this before showing it
         # (`airflow providers list`, Admin > Providers), so a model id would lose its underscore.
         "description": DESCRIPTION,
+        # Newest first, as Airflow expects; the only release so far is this one (``__version__``).
         "versions": [__version__],
         "integrations": [
             {
@@ -71,9 +73,9 @@ def get_provider_info() -> dict[str, Any]:
                     "relabeling": dict(CONNECTION_RELABELING),
                     "placeholders": dict(CONNECTION_PLACEHOLDERS),
                 },
-                # Airflow 3.2+ draws these as typed fields of the connection form and stores each
-                # into the extra JSON under its own name; Airflow 3.1 ignores them (the Extra box,
-                # with its placeholder, still works there).
+                # Airflow 3.2+ (version_compat.CONN_FIELDS_SUPPORTED) draws these as typed fields of the
+                # connection form and stores each into the extra JSON under its own name; Airflow 3.1
+                # ignores them (the Extra box, with its placeholder, still works there).
                 "conn-fields": {
                     CONNECTION_EXTRA_TIMEOUT: {
                         "label": "Read timeout (seconds)",
@@ -98,7 +100,7 @@ def get_provider_info() -> dict[str, Any]:
                         "never reclaimed (a one-time cost, bounded by the heap at that moment). Turn it on "
                         "when the triggerer logs that triggers blocked the event loop and most of that "
                         "time was the collector's; the default, False, leaves the collector alone.",
-                        "version_added": "0.2.0",
+                        "version_added": "0.1.0",
                         "type": "boolean",
                         "example": "True",
                         "default": str(DEFAULT_TRIGGERER_GC_FREEZE),

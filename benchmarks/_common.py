@@ -21,6 +21,7 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -138,24 +139,24 @@ class EmulatorProcess:
 
     # admin API
     def stats(self) -> dict[str, Any]:
-        return http_json("GET", f"{self.base_url}/_emulator/stats")
+        stats: dict[str, Any] = http_json("GET", f"{self.base_url}/_emulator/stats")
+        return stats
 
     def config(self, **changes: Any) -> dict[str, Any]:
-        return http_json("POST", f"{self.base_url}/_emulator/config", changes)
+        config: dict[str, Any] = http_json("POST", f"{self.base_url}/_emulator/config", changes)
+        return config
 
     def reset(self) -> None:
         http_json("POST", f"{self.base_url}/_emulator/reset", {})
 
     def update_generation(self, gid: str, **changes: Any) -> Any:
-        from urllib.parse import quote
-
         return http_json("POST", f"{self.base_url}/_emulator/generations/{quote(gid, safe='')}", changes)
 
     def cpu_seconds(self) -> float:
         import psutil
 
         t = psutil.Process(self.proc.pid).cpu_times()
-        return t.user + t.system
+        return float(t.user + t.system)
 
     def stop(self) -> None:
         if self.proc.poll() is None:

@@ -18,6 +18,7 @@ import sys
 import time
 import urllib.request
 from collections import Counter
+from collections.abc import AsyncGenerator
 from typing import Any
 from urllib.parse import quote
 
@@ -81,7 +82,8 @@ def main() -> None:
         try:
             event = await agen.__anext__()
         finally:
-            await agen.aclose()
+            if isinstance(agen, AsyncGenerator):  # run() is one; its declared type is an AsyncIterator
+                await agen.aclose()
         rows.append(
             {
                 "slot": i,

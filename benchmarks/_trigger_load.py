@@ -26,6 +26,7 @@ import gc
 import json
 import os
 import random
+import resource
 import sys
 import time
 from typing import Any
@@ -96,6 +97,110 @@ class _GcClock:
             self.pauses.append((info["generation"], spent))
 
 
+class _Watchdog:
+    """TriggerRunner.block_watchdog: sleep 0.1 s, see how late it wakes (and how much was the collector's)."""
+
+    def __init__(self, clock: _GcClock) -> None:
+        self.clock = clock
+        self.lateness: list[float] = []
+        self.lateness_net: list[float] = []  # minus the GC time inside the same interval
+        self.in_gc_of: list[float] = []  # the GC time inside each interval (same index as lateness)
+        self.worst: list[tuple[float, float, float]] = []
+        self.stop = asyncio.Event()
+        self.t0 = time.monotonic()
+
+    async def run(self) -> None:
+        while not self.stop.is_set():
+            last, gc_before = time.monotonic(), self.clock.total
+            await asyncio.sleep(0.1)
+            late = time.monotonic() - last - 0.1
+            in_gc = self.clock.total - gc_before
+            self.lateness.append(late)
+            self.lateness_net.append(max(0.0, late - in_gc))
+            self.in_gc_of.append(in_gc)
+            if late > 0.02:
+                self.worst.append(
+                    (round(time.monotonic() - self.t0, 2), round(late * 1000, 1), round(in_gc * 1000, 1))
+                )
+
+
+def _ms(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1)))] * 1000, 2)
+
+
+def _gc_part(late: float, in_gc: float) -> float:
+    # The collector may run longer than the lateness it causes (part of it falls inside the
+    # 0.1 s the watchdog meant to sleep anyway): its part of a stall is at most the stall.
+    return min(late, in_gc)
+
+
+def _stall_figures(dog: _Watchdog) -> dict[str, Any]:
+    lateness, lateness_net, in_gc_of = dog.lateness, dog.lateness_net, dog.in_gc_of
+    worst_i = max(range(len(lateness)), key=lateness.__getitem__) if lateness else None
+    over = [i for i, late in enumerate(lateness) if late > 0.05]
+    over_total = sum(lateness[i] for i in over)
+    over_gc = sum(_gc_part(lateness[i], in_gc_of[i]) for i in over)
+    return {
+        "watchdog_samples": len(lateness),
+        "max_stall_ms": _ms(lateness, 1.0),
+        "p99_stall_ms": _ms(lateness, 0.99),
+        "median_stall_ms": _ms(lateness, 0.5),
+        "stalls_over_50ms": sum(x > 0.05 for x in lateness),
+        "max_stall_excl_gc_ms": _ms(lateness_net, 1.0),
+        # The longest stall and the collector's part of it; the stalls over 50 ms, summed, and
+        # the collector's part of that time.
+        "max_stall_gc_ms": (
+            round(_gc_part(lateness[worst_i], in_gc_of[worst_i]) * 1000, 2) if worst_i is not None else None
+        ),
+        "stalls_over_50ms_total_ms": round(over_total * 1000, 1),
+        "stalls_over_50ms_gc_ms": round(over_gc * 1000, 1),
+        "stalls_over_50ms_gc_share": round(over_gc / over_total, 3) if over_total else None,
+        "stalls_excl_gc_over_50ms": sum(x > 0.05 for x in lateness_net),
+    }
+
+
+def _gc_figures(clock: _GcClock) -> dict[str, Any]:
+    return {
+        "gc_collections": [sum(1 for g, _ in clock.pauses if g == k) for k in range(3)],
+        "gc_max_pause_ms": [
+            round(max([d for g, d in clock.pauses if g == k], default=0.0) * 1000, 2) for k in range(3)
+        ],
+        "gc_total_s": round(clock.total, 3),
+    }
+
+
+def _pairs(go: str, n: int) -> list[list[str]]:
+    """The generation ids each trigger slot polls, one after the other (from the parent's GO line)."""
+    source = go.split(None, 1)[1].strip() if " " in go.strip() else "-"
+    if source != "-":
+        with open(source, encoding="utf-8") as fh:
+            pairs: list[list[str]] = json.load(fh)
+        return pairs
+    # the peer polls ids that do not exist: a 404 each time, so it keeps polling
+    return [[f"peer-{i}"] for i in range(n)]
+
+
+async def _slot(
+    make: Any, gids: list[str], poll: float, delay: float, events: dict[str, int], errors: list[str]
+) -> None:
+    """One trigger slot: after ``delay``, run a trigger per id to its first event, one after the other."""
+    await asyncio.sleep(delay)
+    for gid in gids:
+        try:
+            event = await _first_event(make(gid, poll))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            errors.append(f"{type(exc).__name__}: {exc}"[:200])
+            return
+        payload = event.payload
+        key = payload.get("status", "?") if isinstance(payload, dict) else str(payload)
+        events[key] = events.get(key, 0) + 1
+
+
 async def _main(args: argparse.Namespace) -> dict[str, Any]:
     make = _music_trigger if args.kind == "music" else _http_trigger
     # Warm-up: imports, the connection lookup path, the shared SSL context; not counted. With
@@ -109,79 +214,32 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
     ready = {"event": str(warm.payload)[:80], "gc_objects": objects_ready, "gc_frozen": frozen}
     _say("READY " + json.dumps(ready))
     go = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
-    source = go.split(None, 1)[1].strip() if " " in go.strip() else "-"
-    if source != "-":
-        with open(source, encoding="utf-8") as fh:
-            pairs: list[list[str]] = json.load(fh)
-    else:  # the peer polls ids that do not exist: a 404 each time, so it keeps polling
-        pairs = [[f"peer-{i}"] for i in range(args.n)]
+    pairs = _pairs(go, args.n)
 
     clock = _GcClock()
     gc.callbacks.append(clock)
-    lateness: list[float] = []
-    lateness_net: list[float] = []  # minus the GC time inside the same interval
-    in_gc_of: list[float] = []  # the GC time inside each interval (same index as lateness)
-    worst: list[tuple[float, float, float]] = []
     events: dict[str, int] = {}
     errors: list[str] = []
-    stop = asyncio.Event()
-    t0 = time.monotonic()
-
-    async def watchdog() -> None:  # TriggerRunner.block_watchdog: sleep 0.1 s, see how late it wakes
-        while not stop.is_set():
-            last, gc_before = time.monotonic(), clock.total
-            await asyncio.sleep(0.1)
-            late = time.monotonic() - last - 0.1
-            in_gc = clock.total - gc_before
-            lateness.append(late)
-            lateness_net.append(max(0.0, late - in_gc))
-            in_gc_of.append(in_gc)
-            if late > 0.02:
-                worst.append((round(time.monotonic() - t0, 2), round(late * 1000, 1), round(in_gc * 1000, 1)))
-
-    async def slot(i: int, delay: float) -> None:
-        await asyncio.sleep(delay)
-        for gid in pairs[i]:
-            try:
-                event = await _first_event(make(gid, args.poll_interval))
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                errors.append(f"{type(exc).__name__}: {exc}"[:200])
-                return
-            payload = event.payload
-            key = payload.get("status", "?") if isinstance(payload, dict) else str(payload)
-            events[key] = events.get(key, 0) + 1
+    dog = _Watchdog(clock)
 
     rng = random.Random(42)
-    dog = asyncio.create_task(watchdog())
-    tasks = [asyncio.create_task(slot(i, rng.uniform(0, args.stagger))) for i in range(args.n)]
+    dog_task = asyncio.create_task(dog.run())
+    tasks = [
+        asyncio.create_task(
+            _slot(make, pairs[i], args.poll_interval, rng.uniform(0, args.stagger), events, errors)
+        )
+        for i in range(args.n)
+    ]
     _say(f"STARTED {time.time():.3f}")
     await asyncio.sleep(args.duration)
     alive = sum(not t.done() for t in tasks)
-    stop.set()
-    await dog
+    dog.stop.set()
+    await dog_task
     gc.callbacks.remove(clock)
     objects_end = len(gc.get_objects())
     for t in tasks:
         t.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-
-    def ms(values: list[float], q: float) -> float | None:
-        if not values:
-            return None
-        ordered = sorted(values)
-        return round(ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1)))] * 1000, 2)
-
-    def gc_part(late: float, in_gc: float) -> float:
-        # The collector may run longer than the lateness it causes (part of it falls inside the
-        # 0.1 s the watchdog meant to sleep anyway): its part of a stall is at most the stall.
-        return min(late, in_gc)
-
-    worst_i = max(range(len(lateness)), key=lateness.__getitem__) if lateness else None
-    over = [i for i, late in enumerate(lateness) if late > 0.05]
-    over_total = sum(lateness[i] for i in over)
-    over_gc = sum(gc_part(lateness[i], in_gc_of[i]) for i in over)
 
     return {
         "kind": args.kind,
@@ -193,29 +251,11 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
         "events": events,
         "errors": len(errors),
         "error_samples": errors[:5],
-        "watchdog_samples": len(lateness),
-        "max_stall_ms": ms(lateness, 1.0),
-        "p99_stall_ms": ms(lateness, 0.99),
-        "median_stall_ms": ms(lateness, 0.5),
-        "stalls_over_50ms": sum(x > 0.05 for x in lateness),
-        "max_stall_excl_gc_ms": ms(lateness_net, 1.0),
-        # The longest stall and the collector's part of it; the stalls over 50 ms, summed, and
-        # the collector's part of that time.
-        "max_stall_gc_ms": (
-            round(gc_part(lateness[worst_i], in_gc_of[worst_i]) * 1000, 2) if worst_i is not None else None
-        ),
-        "stalls_over_50ms_total_ms": round(over_total * 1000, 1),
-        "stalls_over_50ms_gc_ms": round(over_gc * 1000, 1),
-        "stalls_over_50ms_gc_share": round(over_gc / over_total, 3) if over_total else None,
-        "stalls_excl_gc_over_50ms": sum(x > 0.05 for x in lateness_net),
-        "gc_collections": [sum(1 for g, _ in clock.pauses if g == k) for k in range(3)],
-        "gc_max_pause_ms": [
-            round(max([d for g, d in clock.pauses if g == k], default=0.0) * 1000, 2) for k in range(3)
-        ],
-        "gc_total_s": round(clock.total, 3),
+        **_stall_figures(dog),
+        **_gc_figures(clock),
         "gc_objects_ready": objects_ready,
         "gc_objects_per_trigger": round((objects_end - objects_ready) / args.n, 1),
-        "worst_stalls_t_ms_gcms": sorted(worst, key=lambda x: -x[1])[:5],
+        "worst_stalls_t_ms_gcms": sorted(dog.worst, key=lambda x: -x[1])[:5],
     }
 
 
@@ -227,8 +267,6 @@ def _protocol_stream() -> Any:
 
 
 def main() -> None:
-    import resource
-
     global _PROTO
     _PROTO = _protocol_stream()
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

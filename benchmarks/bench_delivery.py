@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import selectors
 import shutil
 import signal
 import subprocess
@@ -26,6 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from benchmarks._common import (
     PYTHON,
@@ -64,8 +66,6 @@ class S3ServerProcess:
             stdin=subprocess.DEVNULL,
             text=True,
         )
-        import selectors
-
         sel = selectors.DefaultSelector()
         assert self.proc.stdout is not None
         sel.register(self.proc.stdout, selectors.EVENT_READ)
@@ -119,16 +119,15 @@ def _child(env: dict[str, str], *args: str) -> dict[str, Any]:
     rows = [r for r in done.stdout.splitlines() if r.startswith("{")]
     if done.returncode != 0 or not rows:
         raise RuntimeError(f"delivery child failed ({done.returncode}): {done.stderr[-3000:]}")
-    return json.loads(rows[-1])
+    result: dict[str, Any] = json.loads(rows[-1])
+    return result
 
 
 def _fresh_url(emu: EmulatorProcess, gid: str) -> str:
-    from urllib.parse import quote
-
     body = http_json(
         "GET", f"{emu.base_url}/v2/generate/audio?generation_id={quote(gid, safe='')}", headers=emu.auth
     )
-    return body["audio_file"]["url"]
+    return str(body["audio_file"]["url"])
 
 
 def _curl(emu: EmulatorProcess, gid: str, out: Path) -> dict[str, Any]:
@@ -144,7 +143,7 @@ def _curl(emu: EmulatorProcess, gid: str, out: Path) -> dict[str, Any]:
     return {"method": "curl", "seconds": float(seconds), "bytes": int(float(size))}
 
 
-def main(argv: list[str] | None = None) -> dict[str, Any]:
+def _parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="one round, a 60-second track")
     p.add_argument("--rounds", type=int, default=None)
@@ -156,13 +155,78 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         help="where the local transfers write (default: /dev/shm, so disk write-back throttling on a "
         "shared VM does not decide the figures; both curl and ours write there)",
     )
-    args = p.parse_args(argv)
-    rounds = args.rounds or (1 if args.quick else 5)
-    length_ms = (args.seconds or (60 if args.quick else 300)) * 1000
+    return p.parse_args(argv)
 
-    header(f"2. Delivery: a {length_ms // 1000}-second stereo WAV, {rounds} round(s), transfers interleaved")
+
+def _start_s3(args: argparse.Namespace, env: dict[str, str]) -> tuple[S3ServerProcess | None, str | None]:
+    """The S3 server for the S3 transfers, or None and why not."""
+    if args.no_s3:
+        return None, "--no-s3"
+    try:
+        s3 = S3ServerProcess(env)
+    except Exception as exc:
+        reason = str(exc)[:500]
+        line(f"  S3 server unavailable, S3 figures not measured: {reason}")
+        return None, reason
+    env["AIRFLOW_CONN_S3_BENCH"] = json.dumps(s3.conn)
+    return s3, None
+
+
+def _transfer(
+    step: str, env: dict[str, str], emu: EmulatorProcess, local: Path, big: str, warm: str, warm_file: Path
+) -> dict[str, Any]:
+    """One measured transfer of the big track: curl, ours to local, s3fs put_file, or ours to S3."""
+    curl_file = local / "curl.wav"
+    if step == "curl":
+        return _curl(emu, big, curl_file)
+    if step == "ours":
+        return _child(
+            env, "--method", "ours", "--dest", f"file://{local}/{step}/", "--gen-id", big, "--warm-id", warm
+        )
+    if step == "put":
+        return _child(
+            env,
+            "--method",
+            "put",
+            "--dest",
+            f"s3://{BUCKET}/put/",
+            "--storage-conn-id",
+            "s3_bench",
+            "--src",
+            str(curl_file),
+            "--warm-src",
+            str(warm_file),
+        )
+    return _child(
+        env,
+        "--method",
+        "ours",
+        "--dest",
+        f"s3://{BUCKET}/{step}/",
+        "--storage-conn-id",
+        "s3_bench",
+        "--gen-id",
+        big,
+        "--warm-id",
+        warm,
+    )
+
+
+def _show(r: int, step: str, res: dict[str, Any]) -> None:
+    growth = res.get("peak_growth_mib")
+    line(
+        f"  round {r} {step:8s} {res['bytes'] / 1e6:6.1f} MB in {res['seconds']:.3f} s "
+        f"= {res['mb_per_s']:6.1f} MB/s"
+        + (f"  peak RSS growth {growth:.1f} MiB" if growth is not None else "")
+        + (f"  steps {res['phases_s']}" if res.get("phases_s") else "")
+    )
+
+
+def _measure(
+    args: argparse.Namespace, rounds: int, length_ms: int
+) -> tuple[dict[str, list[dict[str, Any]]], str | None]:
+    """Every round's transfers, interleaved (the order alternates between rounds)."""
     results: dict[str, list[dict[str, Any]]] = {"curl": [], "ours": [], "put": [], "ours-s3": []}
-    s3_reason = None
     work = Path(tempfile.mkdtemp(prefix="music-bench-delivery-", dir=args.local_dir))
     line(f"  local folder: {work} ({'tmpfs' if str(work).startswith('/dev/shm') else 'disk'})")
     with airflow_home() as env, EmulatorProcess(env, generation_seconds=0.0) as emu:
@@ -172,86 +236,29 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
         def create(ms: int) -> str:
             body = {"model": "elevenlabs/eleven_music", "prompt": "bench", "music_length_ms": ms}
-            return http_json("POST", f"{emu.base_url}/v2/generate/audio", body, emu.auth)["id"]
+            return str(http_json("POST", f"{emu.base_url}/v2/generate/audio", body, emu.auth)["id"])
 
         big, warm = create(length_ms), create(10_000)
         time.sleep(0.2)
         warm_file = work / "warm.wav"
         _curl(emu, warm, warm_file)
 
-        s3 = None
-        if not args.no_s3:
-            try:
-                s3 = S3ServerProcess(env)
-                env["AIRFLOW_CONN_S3_BENCH"] = json.dumps(s3.conn)
-            except Exception as exc:
-                s3_reason = str(exc)[:500]
-                line(f"  S3 server unavailable, S3 figures not measured: {s3_reason}")
-        else:
-            s3_reason = "--no-s3"
+        s3, s3_reason = _start_s3(args, env)
         try:
             for r in range(rounds):
                 local = work / f"round{r}"
                 local.mkdir()
-                curl_file = local / "curl.wav"
                 steps = (
                     ["curl", "ours", "put", "ours-s3"] if r % 2 == 0 else ["ours", "curl", "ours-s3", "put"]
                 )
                 for step in steps:
                     if step.startswith(("put", "ours-s3")) and s3 is None:
                         continue
-                    if step == "curl":
-                        res = _curl(emu, big, curl_file)
-                    elif step == "ours":
-                        res = _child(
-                            env,
-                            "--method",
-                            "ours",
-                            "--dest",
-                            f"file://{local}/{step}/",
-                            "--gen-id",
-                            big,
-                            "--warm-id",
-                            warm,
-                        )
-                    elif step == "put":
-                        res = _child(
-                            env,
-                            "--method",
-                            "put",
-                            "--dest",
-                            f"s3://{BUCKET}/put/",
-                            "--storage-conn-id",
-                            "s3_bench",
-                            "--src",
-                            str(curl_file),
-                            "--warm-src",
-                            str(warm_file),
-                        )
-                    else:
-                        res = _child(
-                            env,
-                            "--method",
-                            "ours",
-                            "--dest",
-                            f"s3://{BUCKET}/{step}/",
-                            "--storage-conn-id",
-                            "s3_bench",
-                            "--gen-id",
-                            big,
-                            "--warm-id",
-                            warm,
-                        )
+                    res = _transfer(step, env, emu, local, big, warm, warm_file)
                     res["round"] = r
                     res["mb_per_s"] = res["bytes"] / res["seconds"] / 1e6
                     results[step].append(res)
-                    growth = res.get("peak_growth_mib")
-                    line(
-                        f"  round {r} {step:8s} {res['bytes'] / 1e6:6.1f} MB in {res['seconds']:.3f} s "
-                        f"= {res['mb_per_s']:6.1f} MB/s"
-                        + (f"  peak RSS growth {growth:.1f} MiB" if growth is not None else "")
-                        + (f"  steps {res['phases_s']}" if res.get("phases_s") else "")
-                    )
+                    _show(r, step, res)
                 shutil.rmtree(local, ignore_errors=True)
                 if s3 is not None:
                     client = s3.client()
@@ -261,21 +268,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             if s3 is not None:
                 s3.stop()
             shutil.rmtree(work, ignore_errors=True)
+    return results, s3_reason
 
-    def per_round(a: str, b: str) -> list[float]:
-        """Ours' speed relative to the baseline, per round: baseline time / our time."""
-        by_round = {x["round"]: x for x in results[b]}
-        return [
-            round(ratio(by_round[x["round"]]["seconds"], x["seconds"]), 3)
-            for x in results[a]
-            if x["round"] in by_round
-        ]
 
-    summary: dict[str, Any] = {
-        "rounds": rounds,
-        "bytes": results["curl"][0]["bytes"],
-        "s3_not_measured": s3_reason,
-    }
+def _medians(results: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Per transfer kind: median time, speed, step times and peak memory growth (and its max)."""
+    summary: dict[str, Any] = {}
     for k, rows in results.items():
         if rows:
             summary[f"{k}_seconds"] = round(median([x["seconds"] for x in rows]), 3)
@@ -288,7 +286,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             if "peak_growth_mib" in rows[0]:
                 summary[f"{k}_peak_growth_mib_max"] = round(max(x["peak_growth_mib"] for x in rows), 1)
                 summary[f"{k}_peak_growth_mib"] = round(median([x["peak_growth_mib"] for x in rows]), 1)
-    summary["local_speed_ratio_per_round"] = per_round("ours", "curl")
+    return summary
+
+
+def _per_round(results: dict[str, list[dict[str, Any]]], a: str, b: str) -> list[float]:
+    """Ours' speed relative to the baseline, per round: baseline time / our time."""
+    by_round = {x["round"]: x for x in results[b]}
+    return [
+        round(ratio(by_round[x["round"]]["seconds"], x["seconds"]), 3)
+        for x in results[a]
+        if x["round"] in by_round
+    ]
+
+
+def _judge_local(summary: dict[str, Any], results: dict[str, list[dict[str, Any]]]) -> None:
+    summary["local_speed_ratio_per_round"] = _per_round(results, "ours", "curl")
     summary["local_speed_ratio"] = round(median(summary["local_speed_ratio_per_round"]), 3)
     summary["pass_local_speed"] = summary["local_speed_ratio"] >= TARGET_SPEED
     summary["pass_local_memory"] = summary["ours_peak_growth_mib_max"] <= 2 * CHUNK / MIB
@@ -303,26 +315,48 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"{summary['ours_peak_growth_mib_max']} max  target <= {2 * CHUNK // MIB} MiB (2 x 8 MiB chunk)  "
         f"{verdict(summary['pass_local_memory'])}"
     )
+
+
+def _judge_s3(
+    summary: dict[str, Any], results: dict[str, list[dict[str, Any]]], s3_reason: str | None
+) -> None:
     sm = summary
-    if results["ours-s3"]:
-        summary["s3_speed_ratio_per_round"] = per_round("ours-s3", "put")
-        summary["s3_speed_ratio"] = round(median(summary["s3_speed_ratio_per_round"]), 3)
-        summary["pass_s3_speed"] = summary["s3_speed_ratio"] >= TARGET_SPEED
-        summary["pass_s3_memory"] = summary["ours-s3_peak_growth_mib_max"] <= 2 * S3_BLOCK / MIB
-        line(
-            f"  S3:    ours {sm['ours-s3_mb_per_s']} MB/s vs s3fs put_file {sm['put_mb_per_s']} MB/s; "
-            f"ratio (median of rounds {sm['s3_speed_ratio_per_round']}) {sm['s3_speed_ratio']:.2f}  "
-            f"target >= {TARGET_SPEED}  {verdict(sm['pass_s3_speed'])}"
-        )
-        line(
-            f"  S3:    peak RSS growth {sm['ours-s3_peak_growth_mib']} MiB median, "
-            f"{sm['ours-s3_peak_growth_mib_max']} max (s3fs put_file: {sm['put_peak_growth_mib']})  "
-            f"target <= {2 * S3_BLOCK // MIB} MiB (2 x max(chunk, 5 MiB))  {verdict(sm['pass_s3_memory'])}"
-        )
-        line(f"  S3:    ours' steps (medians, s): {sm['ours-s3_phases_s']}")
-    else:
+    if not results["ours-s3"]:
         summary["pass_s3_speed"] = summary["pass_s3_memory"] = None
         line(f"  S3: not measured ({s3_reason})")
+        return
+    summary["s3_speed_ratio_per_round"] = _per_round(results, "ours-s3", "put")
+    summary["s3_speed_ratio"] = round(median(summary["s3_speed_ratio_per_round"]), 3)
+    summary["pass_s3_speed"] = summary["s3_speed_ratio"] >= TARGET_SPEED
+    summary["pass_s3_memory"] = summary["ours-s3_peak_growth_mib_max"] <= 2 * S3_BLOCK / MIB
+    line(
+        f"  S3:    ours {sm['ours-s3_mb_per_s']} MB/s vs s3fs put_file {sm['put_mb_per_s']} MB/s; "
+        f"ratio (median of rounds {sm['s3_speed_ratio_per_round']}) {sm['s3_speed_ratio']:.2f}  "
+        f"target >= {TARGET_SPEED}  {verdict(sm['pass_s3_speed'])}"
+    )
+    line(
+        f"  S3:    peak RSS growth {sm['ours-s3_peak_growth_mib']} MiB median, "
+        f"{sm['ours-s3_peak_growth_mib_max']} max (s3fs put_file: {sm['put_peak_growth_mib']})  "
+        f"target <= {2 * S3_BLOCK // MIB} MiB (2 x max(chunk, 5 MiB))  {verdict(sm['pass_s3_memory'])}"
+    )
+    line(f"  S3:    ours' steps (medians, s): {sm['ours-s3_phases_s']}")
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = _parse(argv)
+    rounds = args.rounds or (1 if args.quick else 5)
+    length_ms = (args.seconds or (60 if args.quick else 300)) * 1000
+
+    header(f"2. Delivery: a {length_ms // 1000}-second stereo WAV, {rounds} round(s), transfers interleaved")
+    results, s3_reason = _measure(args, rounds, length_ms)
+    summary: dict[str, Any] = {
+        "rounds": rounds,
+        "bytes": results["curl"][0]["bytes"],
+        "s3_not_measured": s3_reason,
+        **_medians(results),
+    }
+    _judge_local(summary, results)
+    _judge_s3(summary, results, s3_reason)
     data = {"summary": summary, "runs": results}
     save_results("delivery" + ("_quick" if args.quick else ""), data)
     return data

@@ -26,7 +26,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 import psutil
@@ -182,6 +182,48 @@ def run_phase(
     return result
 
 
+def _await_ready(stdout: IO[str], workdir: Path, expect_frozen: bool) -> None:
+    """The child's READY line, with its heap frozen after the warm-up exactly when expected."""
+    ready = stdout.readline()
+    if not ready.startswith("READY"):
+        raise RuntimeError(f"child failed: {ready!r} {(workdir / 'child.err').read_text()[-3000:]}")
+    if (json.loads(ready.split(None, 1)[1])["gc_frozen"] > 0) != expect_frozen:
+        raise RuntimeError(
+            f"the heap is {'not ' if expect_frozen else ''}frozen after the warm-up: {ready!r}"
+        )
+
+
+def _music_pairs(api: _Api, n: int, duration: float, poll: float, workdir: Path) -> str:
+    """
+    Slot i waits for a first generation that completes during the run (10%..85% of it), then for a
+    second one that does not: N triggers stay alive throughout, N complete mid-run. Returns the file.
+    """
+    rng = random.Random(7)
+    lo, hi = 0.1 * duration + poll, 0.85 * duration
+    buckets = 10
+    firsts: list[str] = []
+    for b in range(buckets):
+        api.config(generation_seconds=round(lo + (hi - lo) * b / (buckets - 1), 2), queued_seconds=1.0)
+        firsts += [api.create() for _ in range(n // buckets + (1 if b < n % buckets else 0))]
+    api.config(generation_seconds=3600.0, queued_seconds=1.0)
+    seconds = [api.create() for _ in range(n)]
+    rng.shuffle(firsts)
+    pairs = [[a, b] for a, b in zip(firsts, seconds, strict=True)]
+    source = str(workdir / "pairs.json")
+    Path(source).write_text(json.dumps(pairs))
+    return source
+
+
+def _cpu_per_poll_windows(samples: list[dict[str, float]], poll: float) -> list[float]:
+    """CPU microseconds per poll in each sampling window."""
+    windows = []
+    for prev, cur in itertools.pairwise(samples):
+        dp = cur["gets"] - prev["gets"]
+        if dp > 0 and prev["t"] >= poll:  # skip the first interval (start-up: connection lookups, clients)
+            windows.append((cur["cpu"] - prev["cpu"]) / dp * 1e6)
+    return windows
+
+
 def _drive(
     emu: EmulatorProcess,
     api: _Api,
@@ -193,34 +235,13 @@ def _drive(
     workdir: Path,
     expect_frozen: bool,
 ) -> dict[str, Any]:
-    assert child.stdout is not None and child.stdin is not None
-    ready = child.stdout.readline()
-    if not ready.startswith("READY"):
-        raise RuntimeError(f"child failed: {ready!r} {(workdir / 'child.err').read_text()[-3000:]}")
-    if (json.loads(ready.split(None, 1)[1])["gc_frozen"] > 0) != expect_frozen:
-        raise RuntimeError(
-            f"the heap is {'not ' if expect_frozen else ''}frozen after the warm-up: {ready!r}"
-        )
+    assert child.stdout is not None
+    assert child.stdin is not None
+    _await_ready(child.stdout, workdir, expect_frozen)
     proc = psutil.Process(child.pid)
     rss_ready = proc.memory_info().rss
 
-    source = "-"
-    if kind == "music":
-        # Slot i waits for a first generation that completes during the run (10%..85% of it), then
-        # for a second one that does not: N triggers stay alive throughout, N complete mid-run.
-        rng = random.Random(7)
-        lo, hi = 0.1 * duration + poll, 0.85 * duration
-        buckets = 10
-        firsts: list[str] = []
-        for b in range(buckets):
-            api.config(generation_seconds=round(lo + (hi - lo) * b / (buckets - 1), 2), queued_seconds=1.0)
-            firsts += [api.create() for _ in range(n // buckets + (1 if b < n % buckets else 0))]
-        api.config(generation_seconds=3600.0, queued_seconds=1.0)
-        seconds = [api.create() for _ in range(n)]
-        rng.shuffle(firsts)
-        pairs = [[a, b] for a, b in zip(firsts, seconds, strict=True)]
-        source = str(workdir / "pairs.json")
-        Path(source).write_text(json.dumps(pairs))
+    source = _music_pairs(api, n, duration, poll, workdir) if kind == "music" else "-"
 
     gets_before = emu.stats()["gets"]
     emu_cpu0 = emu.cpu_seconds()
@@ -272,11 +293,7 @@ def _drive(
         result["probe_max_stall_ms"] = result["probe_stalls_over_50ms"] = None
 
     polls = gets_end - gets_before
-    windows = []
-    for prev, cur in itertools.pairwise(samples):
-        dp = cur["gets"] - prev["gets"]
-        if dp > 0 and prev["t"] >= poll:  # skip the first interval (start-up: connection lookups, clients)
-            windows.append((cur["cpu"] - prev["cpu"]) / dp * 1e6)
+    windows = _cpu_per_poll_windows(samples, poll)
     result.update(
         {
             "polls": polls,

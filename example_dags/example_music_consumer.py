@@ -5,21 +5,22 @@ each new track's manifest (the JSON sidecar) and logs what it is.
 
 from __future__ import annotations
 
+import json
+import logging
 from datetime import datetime
 from typing import Any
 
 from airflow.sdk import DAG, AssetAlias, task
 from music_example_settings import DAILY_TRACKS_ALIAS, STORAGE_CONN_ID
 
+log = logging.getLogger("example_music_consumer")
+
 
 def describe_new_tracks(triggering_asset_events: Any = None) -> list[dict[str, Any]]:
     """Read the manifest each triggering asset event points to and log what the track is."""
-    import json
-    import logging
-
+    # Imported when the task runs, not when the DAG file is parsed: it loads fsspec and universal-pathlib.
     from airflow.sdk import ObjectStoragePath
 
-    log = logging.getLogger("example_music_consumer")
     described = []
     for events in (triggering_asset_events or {}).values():
         for event in events:

@@ -7,11 +7,9 @@ VENVS="$REPO/.venv"
 # The newest Airflow we support and the lowest we declare (pyproject.toml: apache-airflow>=3.1.8).
 AIRFLOW_LATEST="${AIRFLOW_LATEST:-3.3.2}"
 AIRFLOW_FLOOR="${AIRFLOW_FLOOR:-3.1.8}"
-DEV_DEPS=(pytest pytest-cov "ruff==0.17.6" "mypy==2.4.1" types-requests hypothesis "s3fs>=2024.3" boto3 build twine hatchling
-  apache-airflow-providers-openlineage selenium
-  # The scale-out deployment test (tests/deployment/test_scale_out.py): CeleryExecutor on PostgreSQL.
-  # celery<5.7: 5.7 removed celery.backends.database.retry, which the Celery provider imports.
-  "apache-airflow-providers-celery>=3.26" "celery<5.7" apache-airflow-providers-postgres)
+# The dev and test tools are the `dev` dependency group of pyproject.toml ([dependency-groups]); the stamp
+# below hashes pyproject.toml, so changing a group rebuilds the environments.
+DEV_GROUP="$REPO/pyproject.toml:dev"
 
 ensure_uv() {
   if [ ! -x "$VENVS/tools/bin/uv" ]; then
@@ -28,12 +26,12 @@ ensure_env() {
   ensure_uv
   local dir="$VENVS/$name"
   local stamp
-  stamp="$( (cat "$REPO/pyproject.toml"; echo "$version ${DEV_DEPS[*]} $*") | sha256sum | cut -c1-16)"
+  stamp="$( (cat "$REPO/pyproject.toml"; echo "$version $DEV_GROUP $*") | sha256sum | cut -c1-16)"
   if [ ! -f "$dir/.stamp" ] || [ "$(cat "$dir/.stamp")" != "$stamp" ]; then
     echo ">> building $dir (Airflow $version)"
     rm -rf "$dir"
     "$UV" venv -q --python "$PY" "$dir"
-    "$UV" pip install -q -p "$dir/bin/python" -e "$REPO[amazon]" "apache-airflow==$version" "${DEV_DEPS[@]}" "$@"
+    "$UV" pip install -q -p "$dir/bin/python" -e "$REPO[amazon]" "apache-airflow==$version" --group "$DEV_GROUP" "$@"
     echo "$stamp" > "$dir/.stamp"
   fi
   ENV_PY="$dir/bin/python"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Every check, as CI runs it: lint, format, types, then the whole test suite with coverage on the
-# newest Airflow, then the whole suite again on the lowest Airflow we declare.
+# Every check, as CI runs it: lint, format, types, import layering, then the whole test suite with
+# coverage on the newest Airflow, then the whole suite again on the lowest Airflow we declare.
 source "$(dirname "${BASH_SOURCE[0]}")/_env.sh"
 cd "$REPO"
 ensure_latest
@@ -11,6 +11,8 @@ echo ">> ruff"
 "$BIN/ruff" format --check .
 echo ">> mypy"
 "$BIN/mypy"
+echo ">> import-linter (the layering contracts in pyproject.toml [tool.importlinter])"
+"$BIN/lint-imports" --no-cache
 if [ "$(id -u)" = "0" ]; then
   bash "$REPO/scripts/install-ceph.sh"      # the real S3 server for the s3 tests
   bash "$REPO/scripts/install-browser.sh"   # Chromium for the connection-form UI test
@@ -18,7 +20,9 @@ if [ "$(id -u)" = "0" ]; then
 fi
 rm -f "$REPO/.coverage"
 echo ">> pytest on Airflow $AIRFLOW_LATEST"
-"$LATEST_PY" -m pytest --cov --cov-report= "$@"
+# The coverage floor (pyproject.toml [tool.coverage.report] fail_under) is for both runs combined, so
+# this first, partial run does not check it.
+"$LATEST_PY" -m pytest --cov --cov-report= --cov-fail-under=0 "$@"
 ensure_floor
-echo ">> pytest on Airflow $AIRFLOW_FLOOR (coverage: both runs combined, floor 90%)"
-"$ENV_PY" -m pytest --cov --cov-append --cov-report=term-missing:skip-covered --cov-fail-under=90 "$@"
+echo ">> pytest on Airflow $AIRFLOW_FLOOR (coverage: both runs combined, floor in pyproject.toml)"
+"$ENV_PY" -m pytest --cov --cov-append --cov-report=term-missing:skip-covered "$@"

@@ -15,6 +15,7 @@ import pytest
 # helpers first: it sets AIRFLOW_HOME before anything imports Airflow.
 from helpers import AIRFLOW_HOME, EMULATOR_KEY, airflow_env, conn_json
 
+from airflow_provider_music.clients import open_shared_settings, reset_shared_settings
 from airflow_provider_music.emulator import Emulator
 
 pytest_plugins = ["helpers.s3_server"]
@@ -24,10 +25,8 @@ pytest_plugins = ["helpers.s3_server"]
 def _async_hooks_let_go_of_shared_connections() -> Iterator[None]:
     """Every async hook a test (or the code under test) opened was closed: no connection lookup leaks."""
     yield
-    from airflow_provider_music.hooks import music
-
-    leaked = {conn_id: entry.users for conn_id, entry in music._SHARED_SETTINGS.items() if entry.users > 0}
-    music._SHARED_SETTINGS.clear()
+    leaked = open_shared_settings()
+    reset_shared_settings()
     assert not leaked, f"async hooks left open (conn_id: users): {leaked}"
 
 

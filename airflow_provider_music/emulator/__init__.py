@@ -31,12 +31,24 @@ Admin API on the API port (no auth): ``GET /_emulator/stats``, ``POST /_emulator
 (body ``{"generation_id": id (default: all), "status": ...}``), ``GET /_emulator/health``.
 
 Fault rule: ``{"target": "post"|"get"|"audio", "action": ..., "times": 1 (-1 forever),
-"match": "substring of generation id or prompt", **params}``; see `FaultRule` and ``_faults.ACTIONS``.
+"match": "substring of generation id or prompt", **params}``; see `FaultRule` and `ACTIONS`.
+
+Modules, lowest first (each imports only from those before it): ``_synthesis`` (the audio),
+``_config`` (defaults, `Config`), ``_messages`` and ``_http`` (a small HTTP/1.1 server), ``_faults``
+(fault rules), ``_state`` (generations and their statuses, counters), ``_responses`` and
+``_validation``, ``_host`` (what the apps need from the server), ``_admin``, ``_api`` and ``_cdn``
+(the apps), ``_server`` (`EmulatorServer`), ``_emulator`` (`Emulator`, in a thread), ``__main__``
+(the CLI).
 """
 
 from __future__ import annotations
 
-from ._audio import (
+from ._config import USAGE_MODES, Config
+from ._emulator import Emulator
+from ._faults import ACTIONS, FaultRule
+from ._server import EmulatorServer
+from ._state import CREDITS_PER_SECOND, CREDITS_PER_USD, MODELS, PENDING_STATUSES, usage_for
+from ._synthesis import (
     CONTENT_TYPES,
     FORMATS,
     audio_size,
@@ -44,17 +56,6 @@ from ._audio import (
     expected_audio,
     mp3_stream,
     wav_stream,
-)
-from ._faults import ACTIONS, FaultRule
-from ._server import Emulator, EmulatorServer
-from ._state import (
-    CREDITS_PER_SECOND,
-    CREDITS_PER_USD,
-    MODELS,
-    PENDING_STATUSES,
-    USAGE_MODES,
-    Config,
-    usage_for,
 )
 
 __all__ = [

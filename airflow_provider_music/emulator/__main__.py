@@ -16,9 +16,26 @@ import signal
 import sys
 from typing import TYPE_CHECKING
 
-from ._audio import FORMATS
+from ._config import (
+    API_KEY_ENV,
+    CLI_SUBMIT_STATUSES,
+    DEFAULT_API_KEY,
+    DEFAULT_AUDIO_FORMAT,
+    DEFAULT_CLI_PORT,
+    DEFAULT_GENERATION_SECONDS,
+    DEFAULT_HOST,
+    DEFAULT_KEEPALIVE_TIMEOUT,
+    DEFAULT_SUBMIT_STATUS,
+    DEFAULT_URL_TTL,
+    DEFAULT_USAGE,
+    USAGE_MODES,
+    Config,
+)
 from ._server import EmulatorServer, logger, raise_fd_limit
-from ._state import PENDING_STATUSES, USAGE_MODES, Config
+from ._state import PENDING_STATUSES
+from ._synthesis import FORMATS
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -39,15 +56,16 @@ def _positive_int(value: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The CLI's flags (every runtime `Config` key has one)."""
     parser = argparse.ArgumentParser(
         prog="python -m airflow_provider_music.emulator",
         description="Local emulator of the AI/ML API music endpoints (/v2/generate/audio) and its audio CDN.",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    parser.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default: %(default)s)")
     parser.add_argument(
         "--port",
         type=int,
-        default=8090,
+        default=DEFAULT_CLI_PORT,
         help="API port; 0 picks a free one (default: %(default)s; 8080 is the Airflow api-server's)",
     )
     parser.add_argument(
@@ -58,27 +76,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--api-key",
-        default=os.environ.get("AIMLAPI_EMULATOR_API_KEY", "emulator-key"),
-        help="the accepted bearer key (default: $AIMLAPI_EMULATOR_API_KEY or 'emulator-key')",
+        default=os.environ.get(API_KEY_ENV, DEFAULT_API_KEY),
+        help=f"the accepted bearer key (default: ${API_KEY_ENV} or '{DEFAULT_API_KEY}')",
     )
-    parser.add_argument("--generation-seconds", type=_non_negative, default=3.0, help="time to 'completed'")
+    parser.add_argument(
+        "--generation-seconds",
+        type=_non_negative,
+        default=DEFAULT_GENERATION_SECONDS,
+        help="time to 'completed'",
+    )
     parser.add_argument(
         "--queued-seconds",
         type=_non_negative,
         default=None,
         help="time in 'queued' (default: 25%% of generation)",
     )
-    parser.add_argument("--audio-format", choices=FORMATS, default="wav", help="default: %(default)s")
-    parser.add_argument("--url-ttl", type=_non_negative, default=900.0, help="audio link lifetime in seconds")
     parser.add_argument(
-        "--submit-status", type=int, choices=(200, 201), default=200, help="HTTP code of a POST"
+        "--audio-format", choices=FORMATS, default=DEFAULT_AUDIO_FORMAT, help="default: %(default)s"
+    )
+    parser.add_argument(
+        "--url-ttl", type=_non_negative, default=DEFAULT_URL_TTL, help="audio link lifetime in seconds"
+    )
+    parser.add_argument(
+        "--submit-status",
+        type=int,
+        choices=CLI_SUBMIT_STATUSES,
+        default=DEFAULT_SUBMIT_STATUS,
+        help="HTTP code of a POST",
     )
     parser.add_argument(
         "--usage",
         choices=USAGE_MODES,
         nargs="?",
-        const="both",
-        default="both",
+        const=DEFAULT_USAGE,
+        default=DEFAULT_USAGE,
         help="where a POST answer reports the cost: meta.usage in the body, the x-aimlapi-credits-used"
         " and x-aimlapi-usd-spent headers, both or none (default: %(default)s)",
     )
@@ -100,7 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--audio-base-url", default=None, help="audio base URL to advertise (e.g. behind a proxy)"
     )
     parser.add_argument(
-        "--keepalive-timeout", type=_non_negative, default=75.0, help="idle keep-alive seconds"
+        "--keepalive-timeout",
+        type=_non_negative,
+        default=DEFAULT_KEEPALIVE_TIMEOUT,
+        help="idle keep-alive seconds",
     )
     parser.add_argument(
         "--ready-file", default=None, help='write {"api": URL, "audio": URL} here once listening'
@@ -111,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 async def serve(args: argparse.Namespace) -> None:
+    """Run the emulator until SIGTERM or SIGINT, announcing its URLs once it listens."""
     audio_port = args.audio_port
     if audio_port is None:
         audio_port = 0 if args.port == 0 else args.port + 1
@@ -152,9 +187,10 @@ async def serve(args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The CLI entry point: 0 after a clean shutdown, 1 when a port cannot be bound."""
     args = build_parser().parse_args(argv)
     level = "WARNING" if args.quiet else args.log_level.upper()
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s")
+    logging.basicConfig(level=level, stream=sys.stderr, format=LOG_FORMAT)
     raise_fd_limit()
     try:
         asyncio.run(serve(args))

@@ -15,6 +15,13 @@ from typing import Any
 
 TARGETS: tuple[str, ...] = ("post", "get", "audio")
 
+#: Defaults of the actions' parameters (a rule that names none gets these).
+DEFAULT_DELAY_SECONDS = 1.0  # delay: answer normally, this much later
+DEFAULT_SLOW_PAUSE_SECONDS = 0.2  # slow: pause between audio chunks
+DEFAULT_STALL_SECONDS = 3600.0  # stall: hold the audio stream this long (in effect: forever)
+HTTP_STATUS_RANGE = (100, 599)
+SHAPES: tuple[str, ...] = ("default", "title")
+
 #: Actions that change what a GET reports about a generation (need an existing generation).
 GET_STATE_ACTIONS: frozenset[str] = frozenset(
     {"generation_error", "unknown_status", "never_complete", "no_audio_url", "waiting"}
@@ -60,16 +67,22 @@ def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _check_params(action: str, params: Mapping[str, Any]) -> None:
+def _check_answer_params(action: str, params: Mapping[str, Any]) -> None:
+    """``code`` and ``headers``: what the canned answer carries."""
     code = params.get("code")
-    if code is not None and (not isinstance(code, int) or isinstance(code, bool) or not 100 <= code <= 599):
-        raise ValueError(f"{action}: code must be an HTTP status code (100-599), got {code!r}")
+    low, high = HTTP_STATUS_RANGE
+    if code is not None and (not isinstance(code, int) or isinstance(code, bool) or not low <= code <= high):
+        raise ValueError(f"{action}: code must be an HTTP status code ({low}-{high}), got {code!r}")
     headers = params.get("headers")
     if headers is not None and (
         not isinstance(headers, Mapping)
         or not all(isinstance(k, str) and isinstance(v, (str, int, float)) for k, v in headers.items())
     ):
         raise ValueError(f"{action}: headers must be an object of strings")
+
+
+def _check_params(action: str, params: Mapping[str, Any]) -> None:
+    _check_answer_params(action, params)
     for key in ("seconds",):
         if key in params and (not _is_number(params[key]) or params[key] < 0):
             raise ValueError(f"{action}: {key} must be a non-negative number")
@@ -90,7 +103,7 @@ def _check_params(action: str, params: Mapping[str, Any]) -> None:
     for key in ("shape", "status", "content_type"):
         if key in params and not isinstance(params[key], str):
             raise ValueError(f"{action}: {key} must be a string")
-    if "shape" in params and params["shape"] not in ("default", "title"):
+    if "shape" in params and params["shape"] not in SHAPES:
         raise ValueError(f"{action}: shape must be 'default' or 'title'")
 
 
@@ -148,6 +161,7 @@ class FaultRule:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        """The rule in its JSON shape, with the ``times`` it has left."""
         out: dict[str, Any] = {"target": self.target, "action": self.action, "times": self.times}
         if self.match is not None:
             out["match"] = self.match
@@ -155,6 +169,7 @@ class FaultRule:
         return out
 
     def matches(self, target: str, haystacks: Iterable[str]) -> bool:
+        """Whether the rule applies to ``target`` and its ``match`` occurs in one of ``haystacks``."""
         if target != self.target:
             return False
         return self.match is None or any(self.match in h for h in haystacks if h)
@@ -168,11 +183,13 @@ class FaultBook:
         self.applied = 0
 
     def add(self, rules: Iterable[FaultRule | Mapping[str, Any]]) -> list[FaultRule]:
+        """Append rules (a copy of each); returns them parsed. ValueError if one is invalid."""
         parsed = [r if isinstance(r, FaultRule) else FaultRule.from_dict(r) for r in rules]
         self.rules.extend(copy.deepcopy(parsed))
         return parsed
 
     def clear(self) -> None:
+        """Drop every pending rule."""
         self.rules.clear()
 
     def take(

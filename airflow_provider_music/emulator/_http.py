@@ -12,12 +12,21 @@ import contextlib
 import re
 import socket
 import struct
-from collections.abc import AsyncGenerator, Awaitable, Callable
-from dataclasses import dataclass, field
 from email.utils import formatdate
 from http import HTTPStatus
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
+
+from ._config import DEFAULT_BACKLOG, DEFAULT_KEEPALIVE_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, SERVER_HEADER
+from ._messages import (
+    TOKEN,
+    ErrorFactory,
+    Handler,
+    HttpError,
+    Request,
+    Response,
+    parse_request_line,
+)
 
 if TYPE_CHECKING:
     import logging
@@ -25,60 +34,13 @@ if TYPE_CHECKING:
 MAX_LINE = 64 * 1024
 MAX_HEADERS = 100
 MAX_BODY = 1024 * 1024
-_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_VERSION = re.compile(rb"HTTP/(\d)\.(\d)")
+#: RFC 9112: a server should ignore at least one empty line before the request line; we allow a few.
+MAX_LEADING_EMPTY_LINES = 4
+#: Seconds `HttpServer.close` waits for the listener to finish closing.
+CLOSE_WAIT_SECONDS = 5.0
+CRLF = b"\r\n"
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
 _NET_ERRORS = (ConnectionError, OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError)
-
-
-class HttpError(Exception):
-    """A malformed request: answered with ``status`` and the connection closed."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-@dataclass
-class Request:
-    """A parsed request; header names are lower-case, repeated headers joined with ', '."""
-
-    method: str
-    target: str
-    path: str
-    query: dict[str, list[str]]
-    version: str
-    headers: dict[str, str]
-    body: bytes
-    keep_alive: bool
-
-    def header(self, name: str, default: str | None = None) -> str | None:
-        return self.headers.get(name.lower(), default)
-
-    def query_one(self, name: str) -> str | None:
-        values = self.query.get(name)
-        return values[0] if values else None
-
-
-@dataclass
-class Response:
-    """What a handler returns. ``stream`` + ``content_length=None`` means a close-delimited body."""
-
-    status: int
-    body: bytes = b""
-    content_type: str | None = None
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    stream: AsyncGenerator[bytes, None] | None = None
-    content_length: int | None = None
-    close: bool = False
-    abort: bool = False  # send nothing; reset the TCP connection
-    reset_if_short: bool = False  # a stream that ends before content_length: RST instead of FIN
-    on_complete: Callable[[], None] | None = None  # called once the whole body was written
-
-
-Handler = Callable[[Request], Awaitable[Response]]
-ErrorFactory = Callable[[int, str], Response]
 
 
 def _plain_error(status: int, message: str) -> Response:
@@ -111,9 +73,9 @@ class HttpServer:
         name: str,
         logger: logging.Logger,
         error_factory: ErrorFactory = _plain_error,
-        keepalive_timeout: float = 75.0,
-        request_timeout: float = 30.0,
-        server_header: str = "aimlapi-emulator",
+        keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT,
+        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+        server_header: str = SERVER_HEADER,
     ) -> None:
         self._handler = handler
         self._name = name
@@ -128,7 +90,7 @@ class HttpServer:
         self._date_cache: tuple[int, str] = (0, "")
         self.connections_accepted = 0  # lets tests check that clients reuse their connections
 
-    async def start(self, host: str, port: int, backlog: int = 4096) -> int:
+    async def start(self, host: str, port: int, backlog: int = DEFAULT_BACKLOG) -> int:
         """Listen and return the bound port (``port=0`` picks a free one)."""
         self._server = await asyncio.start_server(
             self._on_connection, host, port, limit=MAX_LINE, backlog=backlog, reuse_address=True
@@ -148,7 +110,7 @@ class HttpServer:
         for writer in list(self._writers):
             writer.transport.abort()
         with contextlib.suppress(asyncio.TimeoutError, TimeoutError):
-            await asyncio.wait_for(self._server.wait_closed(), 5.0)
+            await asyncio.wait_for(self._server.wait_closed(), CLOSE_WAIT_SECONDS)
         self._server = None
 
     # ------------------------------------------------------------------------------ connection loop
@@ -206,7 +168,7 @@ class HttpServer:
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, first: bool
     ) -> Request | None:
         idle = self._request_timeout if first else self._keepalive_timeout
-        for _ in range(4):  # RFC 9112: ignore a few empty lines before the request line
+        for _ in range(MAX_LEADING_EMPTY_LINES):
             line = await asyncio.wait_for(self._readline(reader), idle)
             if line is None:
                 return None
@@ -229,29 +191,20 @@ class HttpServer:
     async def _read_rest(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, line: bytes
     ) -> Request | None:
-        parts = line.rstrip(b"\r\n").split(b" ")
-        if len(parts) != 3 or not _TOKEN.fullmatch(parts[0]) or not parts[1]:
-            raise HttpError(400, "Malformed request line")
-        raw_method, raw_target, raw_version = parts
-        version_match = _VERSION.fullmatch(raw_version)
-        if version_match is None:
-            raise HttpError(400, "Malformed HTTP version")
-        if version_match.group(1) != b"1":
-            raise HttpError(505, "HTTP version not supported")
-        try:
-            target = raw_target.decode("ascii")
-        except UnicodeDecodeError as exc:
-            raise HttpError(400, "Malformed request target") from exc
-        if any(c <= " " or c == "\x7f" for c in target):
-            raise HttpError(400, "Malformed request target")
-        if target.startswith(("http://", "https://")):  # absolute-form
-            split = urlsplit(target)
-            target = (split.path or "/") + (f"?{split.query}" if split.query else "")
-        if not target.startswith("/"):
-            raise HttpError(400, "Malformed request target")
+        method, target, version = parse_request_line(line)
         path, _, query_string = target.partition("?")
         query = parse_qs(query_string, keep_blank_values=True)
+        read = await self._read_headers(reader)
+        if read is None:
+            return None
+        headers, content_lengths = read
+        tokens = {t.strip().lower() for t in headers.get("connection", "").split(",")}
+        keep_alive = "close" not in tokens if version == "HTTP/1.1" else "keep-alive" in tokens
+        body = await self._read_body(reader, writer, headers, content_lengths, version)
+        return Request(method, target, path, query, version, headers, body, keep_alive)
 
+    async def _read_headers(self, reader: asyncio.StreamReader) -> tuple[dict[str, str], list[str]] | None:
+        """The headers (repeats joined with ', ') and every Content-Length value; None at EOF."""
         headers: dict[str, str] = {}
         content_lengths: list[str] = []
         count = 0
@@ -260,14 +213,14 @@ class HttpServer:
             if hline is None:
                 return None
             if hline in (b"\r\n", b"\n"):
-                break
+                return headers, content_lengths
             count += 1
             if count > MAX_HEADERS:
                 raise HttpError(431, "Too many headers")
             if hline[:1] in (b" ", b"\t"):
                 raise HttpError(400, "Obsolete header line folding")
             name, sep, value = hline.partition(b":")
-            if not sep or not _TOKEN.fullmatch(name):
+            if not sep or not TOKEN.fullmatch(name):
                 raise HttpError(400, "Malformed header")
             key = name.decode("ascii").lower()
             text = value.strip(b" \t\r\n").decode("latin-1")
@@ -275,11 +228,14 @@ class HttpServer:
                 content_lengths.extend(v.strip() for v in text.split(","))
             headers[key] = f"{headers[key]}, {text}" if key in headers else text
 
-        version = raw_version.decode("ascii")
-        tokens = {t.strip().lower() for t in headers.get("connection", "").split(",")}
-        keep_alive = "close" not in tokens if version == "HTTP/1.1" else "keep-alive" in tokens
-
-        body = b""
+    async def _read_body(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        headers: dict[str, str],
+        content_lengths: list[str],
+        version: str,
+    ) -> bytes:
         transfer_encoding = headers.get("transfer-encoding")
         if transfer_encoding is not None:
             if content_lengths:
@@ -287,17 +243,18 @@ class HttpServer:
             if transfer_encoding.strip().lower() != "chunked":
                 raise HttpError(501, "Unsupported Transfer-Encoding")
             self._continue(headers, version, writer)
-            body = await self._read_chunked(reader)
-        elif content_lengths:
-            if len(set(content_lengths)) != 1 or not content_lengths[0].isdigit():
-                raise HttpError(400, "Invalid Content-Length")
-            length = int(content_lengths[0])
-            if length > MAX_BODY:
-                raise HttpError(413, "Request body too large")
-            if length:
-                self._continue(headers, version, writer)
-                body = await reader.readexactly(length)
-        return Request(raw_method.decode("ascii"), target, path, query, version, headers, body, keep_alive)
+            return await self._read_chunked(reader)
+        if not content_lengths:
+            return b""
+        if len(set(content_lengths)) != 1 or not content_lengths[0].isdigit():
+            raise HttpError(400, "Invalid Content-Length")
+        length = int(content_lengths[0])
+        if length > MAX_BODY:
+            raise HttpError(413, "Request body too large")
+        if not length:
+            return b""
+        self._continue(headers, version, writer)
+        return await reader.readexactly(length)
 
     @staticmethod
     def _continue(headers: dict[str, str], version: str, writer: asyncio.StreamWriter) -> None:
@@ -322,7 +279,7 @@ class HttpServer:
             if len(body) + size > MAX_BODY:
                 raise HttpError(413, "Request body too large")
             body += await reader.readexactly(size)
-            if await reader.readexactly(2) != b"\r\n":
+            if await reader.readexactly(len(CRLF)) != CRLF:
                 raise HttpError(400, "Malformed chunk")
 
     # ------------------------------------------------------------------------------------- writing

@@ -1,4 +1,4 @@
-"""The emulator's mutable state: runtime config, generations, counters and fault rules.
+"""The emulator's mutable state: generations (their status machine), counters and fault rules.
 
 All of it is touched only from the event loop thread, so there are no locks; the thread-side
 `Emulator` API reaches it through ``run_coroutine_threadsafe``.
@@ -10,27 +10,33 @@ import re
 import secrets
 import time
 import uuid
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ._audio import CONTENT_TYPES, EXTENSIONS, FORMATS, audio_size
+from ._config import Config, check_number
 from ._faults import FaultBook
+from ._synthesis import CONTENT_TYPES, EXTENSIONS, FORMATS, audio_size
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-MODELS: tuple[str, ...] = ("elevenlabs/eleven_music", "stable-audio", "google/lyria2", "minimax/music-2.0")
 ELEVEN_MUSIC = "elevenlabs/eleven_music"
-
-#: Where the POST answer reports what the generation cost (``Config.usage``).
-USAGE_MODES: tuple[str, ...] = ("both", "body", "headers", "none")
+STABLE_AUDIO = "stable-audio"
+LYRIA2 = "google/lyria2"
+MINIMAX_MUSIC = "minimax/music-2.0"
+MODELS: tuple[str, ...] = (ELEVEN_MUSIC, STABLE_AUDIO, LYRIA2, MINIMAX_MUSIC)
 #: The statuses a generation reports while it runs (the vendor SDK's pending set).
 PENDING_STATUSES: tuple[str, ...] = ("queued", "generating", "waiting", "active", "processing")
 #: Credits per second of requested music, and the vendor's rate (2,000,000 credits = 1 USD).
 CREDITS_PER_SECOND = 2_100
 CREDITS_PER_USD = 2_000_000
+MS_PER_SECOND = 1000
+#: Decimal places of the USD figure (``x-aimlapi-usd-spent``, the stats' ``usage``).
+USD_PLACES = 9
+#: Bytes of the per-state key that signs audio links (a reset keeps it: links stay verifiable).
+SECRET_BYTES = 32
 #: What the service accepts as ``X-Client-Request-Id``; anything else is silently dropped.
 CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
@@ -44,88 +50,20 @@ def valid_client_request_id(value: str | None) -> str | None:
 
 def usage_for(music_length_ms: int) -> tuple[int, Decimal]:
     """The emulator's deterministic price: 2,100 credits per second of music asked for (rounded up)."""
-    credits = -(-music_length_ms * CREDITS_PER_SECOND // 1000)
+    credits = -(-music_length_ms * CREDITS_PER_SECOND // MS_PER_SECOND)
     return credits, Decimal(credits) / Decimal(CREDITS_PER_USD)
 
 
 def utc_now_iso() -> str:
+    """Now, as the vendor writes timestamps (``2026-01-01T12:00:00.000Z``)."""
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _number(key: str, value: Any, minimum: float = 0.0) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
-        raise ValueError(f"{key} must be a number >= {minimum:g}, got {value!r}")
-    return float(value)
-
-
 @dataclass
-class Config:
-    """Settings that may change at runtime (``POST /_emulator/config``); new generations snapshot them."""
-
-    generation_seconds: float = 3.0
-    queued_seconds: float | None = None  # None: 25% of generation_seconds
-    audio_format: str = "wav"
-    url_ttl: float = 900.0
-    submit_status: int = 200
-    usage: str = "both"  # where POST answers report the cost: both, body, headers, none
-    hold: bool = False  # new generations stay "queued" until released
-    polls_to_complete: int | None = None  # new generations complete on their Nth GET (timers ignored)
-
-    def __post_init__(self) -> None:
-        self.update(self.to_dict())
-
-    def effective_queued_seconds(self) -> float:
-        if self.queued_seconds is None:
-            return self.generation_seconds * 0.25
-        return self.queued_seconds
-
-    def to_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
-    def update(self, data: Mapping[str, Any]) -> None:
-        """Validate everything first, then apply, so a bad key changes nothing."""
-        known = {f.name for f in fields(self)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(
-                f"unknown config key(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}"
-            )
-        new: dict[str, Any] = {}
-        for key, value in data.items():
-            if key in ("generation_seconds", "url_ttl"):
-                new[key] = _number(key, value)
-            elif key == "queued_seconds":
-                new[key] = None if value is None else _number(key, value)
-            elif key == "audio_format":
-                if value not in FORMATS:
-                    raise ValueError(f"audio_format must be one of {', '.join(FORMATS)}, got {value!r}")
-                new[key] = value
-            elif key == "submit_status":
-                if isinstance(value, bool) or not isinstance(value, int) or not 200 <= value <= 299:
-                    raise ValueError(f"submit_status must be a 2xx integer, got {value!r}")
-                new[key] = value
-            elif key == "usage":
-                if isinstance(value, bool):  # the switch's earlier form: True = body and headers
-                    value = "both" if value else "none"
-                if value not in USAGE_MODES:
-                    raise ValueError(f"usage must be one of {', '.join(USAGE_MODES)}, got {value!r}")
-                new[key] = value
-            elif key == "hold":
-                if not isinstance(value, bool):
-                    raise ValueError("hold must be a boolean")
-                new[key] = value
-            elif key == "polls_to_complete":
-                if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                    raise ValueError(f"polls_to_complete must be null or an integer >= 1, got {value!r}")
-                new[key] = value
-        for key, value in new.items():
-            setattr(self, key, value)
-
-
-@dataclass
-class Generation:
+class EmulatedGeneration:
     """
-    One submitted task. Its status is, in this order of precedence: the status it was pinned to
+    One submitted task, as the emulator keeps it (the provider's `Generation` is what a client sees).
+    Its status is, in this order of precedence: the status it was pinned to
     (held, or released), a function of how many times it was polled (``polls_to_complete``), or a
     function of the time since the POST.
     """
@@ -151,14 +89,17 @@ class Generation:
 
     @property
     def held(self) -> bool:
+        """Whether it is pinned at a pending status until released."""
         return self.pinned is not None and self.pinned != "completed"
 
     @property
     def usage(self) -> dict[str, Any]:
+        """What it cost, as the stats report it (the USD figure as a decimal string)."""
         credits, usd = usage_for(self.music_length_ms)
-        return {"credits_used": credits, "usd_spent": f"{usd:.9f}"}
+        return {"credits_used": credits, "usd_spent": f"{usd:.{USD_PLACES}f}"}
 
     def status(self, now: float | None = None) -> str:
+        """The status a poll reports now (or at monotonic time ``now``)."""
         if self.pinned is not None:
             return self.pinned
         if self.polls_to_complete is not None:
@@ -174,18 +115,22 @@ class Generation:
 
     @property
     def ext(self) -> str:
+        """The audio file extension."""
         return EXTENSIONS[self.audio_format]
 
     @property
     def content_type(self) -> str:
+        """The audio content type."""
         return CONTENT_TYPES[self.audio_format]
 
     @property
     def file_name(self) -> str:
+        """The audio file name in its link (an unguessable token plus the extension)."""
         return f"{self.token}.{self.ext}"
 
     @property
     def size_bytes(self) -> int:
+        """Size of the audio file."""
         return audio_size(self.audio_format, self.music_length_ms)
 
     def update(self, data: Mapping[str, Any]) -> None:
@@ -197,13 +142,15 @@ class Generation:
         fmt = data.get("audio_format", self.audio_format)
         if fmt not in FORMATS:
             raise ValueError(f"audio_format must be one of {', '.join(FORMATS)}")
-        gen_s = _number("generation_seconds", data.get("generation_seconds", self.generation_seconds))
-        queued = _number("queued_seconds", data.get("queued_seconds", self.queued_seconds))
+        gen_s = check_number("generation_seconds", data.get("generation_seconds", self.generation_seconds))
+        queued = check_number("queued_seconds", data.get("queued_seconds", self.queued_seconds))
         self.audio_format, self.generation_seconds, self.queued_seconds = fmt, gen_s, queued
 
 
 @dataclass
 class Counters:
+    """Request counts since the last reset, reported by the stats."""
+
     posts: int = 0
     posts_created: int = 0
     gets: int = 0
@@ -219,9 +166,9 @@ class State:
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.secret = secrets.token_bytes(32)
-        self.generations: dict[str, Generation] = {}
-        self.by_token: dict[str, Generation] = {}
+        self.secret = secrets.token_bytes(SECRET_BYTES)
+        self.generations: dict[str, EmulatedGeneration] = {}
+        self.by_token: dict[str, EmulatedGeneration] = {}
         self.counters = Counters()
         self.faults = FaultBook()
 
@@ -239,9 +186,10 @@ class State:
         music_length_ms: int,
         audio_format: str | None = None,
         client_request_id: str | None = None,
-    ) -> Generation:
+    ) -> EmulatedGeneration:
+        """Record a new generation with the current config's timing, hold and format."""
         cfg = self.config
-        gen = Generation(
+        gen = EmulatedGeneration(
             id=f"{uuid.uuid4()}:{model}",
             model=model,
             prompt=prompt,

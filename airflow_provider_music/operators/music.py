@@ -5,13 +5,11 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_music import _waiting, _wire
-from airflow_provider_music._delivery import DeliveryOptions, PublishesAudio, alias_outlets, validate_options
+from airflow_provider_music import delivery
 from airflow_provider_music.defaults import (
     DEFAULT_CHUNK_SIZE,
     DEFAULT_CONN_ID,
@@ -21,54 +19,72 @@ from airflow_provider_music.defaults import (
     DEFAULT_MODEL,
     DEFAULT_POLL_INTERVAL_S,
     DEFAULT_TIMEOUT_S,
-    DEFERRAL_TIMEOUT_MARGIN_S,
 )
-from airflow_provider_music.exceptions import MusicGenerationFailed, MusicTimeoutError
+from airflow_provider_music.exceptions import MusicTimeoutError
+from airflow_provider_music.integration import (
+    DeliversAudio,
+    GenerationRecord,
+    PollProgress,
+    RecordedGeneration,
+    UsesMusicHook,
+    raise_for_event,
+    resume_summary,
+    task_info,
+    validate_wait,
+)
+from airflow_provider_music.wire import (
+    client_request_id,
+    coerce_music_length,
+    validate_extra_body,
+    validate_model,
+    validate_music_length,
+    validate_prompt,
+    validate_submission,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context, ObjectStoragePath
 
-    from airflow_provider_music._state import RecordedGeneration
-    from airflow_provider_music._wire import Generation
-    from airflow_provider_music.hooks.music import MusicGenerationHook
+    from airflow_provider_music.wire import Generation
+
+__all__ = ["GenerateMusicOperator", "SubmitMusicGenerationOperator"]
 
 
 def _check_static(prompt: object, music_length_ms: object, model: object, extra_body: object) -> None:
-    """Refuse at DAG-parse time what is wrong whatever the templates render to."""
+    """Refuse at DAG-parse time what is wrong whatever the templates render to (each literal field)."""
+    model_name = validate_model(model)
     if isinstance(prompt, str) and "{{" not in prompt and "{%" not in prompt:
-        _wire.validate_submission(prompt, None, model, extra_body)
-    else:
-        _wire.validate_submission("x", None, model, extra_body)
-    if not isinstance(music_length_ms, str):
-        _wire.validate_submission("x", music_length_ms, model, None)
+        validate_prompt(prompt)
+    if extra_body is not None:
+        validate_extra_body(extra_body, model_name)
+    if music_length_ms is not None and not isinstance(music_length_ms, str):
+        validate_music_length(music_length_ms)
 
 
-class _SubmitsGenerations(BaseOperator):
+class _SubmitsGenerations(UsesMusicHook, BaseOperator):
     """Creating a generation, reattaching on retries instead of paying twice."""
 
     prompt: str
     music_length_ms: int | str | None
     model: str
     extra_body: Mapping[str, Any] | None
-    conn_id: str
 
-    @cached_property
-    def hook(self) -> MusicGenerationHook:
-        from airflow_provider_music.hooks.music import MusicGenerationHook
-
-        return MusicGenerationHook(self.conn_id)
+    def __init__(self, **kwargs: Any) -> None:
+        # Without an __init__ of its own, Airflow's operator metaclass would record BaseOperator's
+        # (inlets=None, outlets=None ...) as this class's partial() defaults: mapped tasks then crash.
+        super().__init__(**kwargs)
 
     def _rendered_request(self) -> tuple[str, int | None]:
         """Validate what the templates rendered to, before any request is sent."""
-        length = _wire.coerce_music_length(self.music_length_ms)
-        _wire.validate_submission(self.prompt, length, self.model, self.extra_body)
+        length = coerce_music_length(self.music_length_ms)
+        validate_submission(self.prompt, length, self.model, self.extra_body)
         return self.prompt, length  # type: ignore[return-value]
 
     def _request_info(self, recorded: RecordedGeneration | None = None) -> dict[str, Any]:
         return {
             "model": self.model,
             "prompt": self.prompt,
-            "music_length_ms": _wire.coerce_music_length(self.music_length_ms),
+            "music_length_ms": coerce_music_length(self.music_length_ms),
             "usage": dict(recorded.usage) if recorded is not None and recorded.usage is not None else None,
             "client_request_id": recorded.client_request_id if recorded is not None else None,
         }
@@ -77,7 +93,7 @@ class _SubmitsGenerations(BaseOperator):
     def _client_request_id(context: Context) -> str:
         """The ``X-Client-Request-Id`` of this task instance: dag, run, task, map index (never the try)."""
         ti = context["ti"]
-        return _wire.client_request_id(
+        return client_request_id(
             str(ti.dag_id),
             str(getattr(ti, "run_id", None) or context.get("run_id")),
             str(ti.task_id),
@@ -91,8 +107,6 @@ class _SubmitsGenerations(BaseOperator):
         Returns its record (id, usage, client request id) and, when it was reattached, the status just
         read (so a completed one is delivered without waiting).
         """
-        from airflow_provider_music._state import GenerationRecord, RecordedGeneration
-
         prompt, length = self._rendered_request()
         record = GenerationRecord(context)
         previous = record.get()
@@ -116,8 +130,6 @@ class _SubmitsGenerations(BaseOperator):
         return created, None
 
     def _forget(self, context: Context) -> None:
-        from airflow_provider_music._state import GenerationRecord
-
         GenerationRecord(context).clear()
 
 
@@ -165,6 +177,7 @@ class SubmitMusicGenerationOperator(_SubmitsGenerations):
         self.conn_id = conn_id
 
     def execute(self, context: Context) -> str:
+        """Submit (or reattach to the generation of an earlier try) and hand the id on."""
         recorded, _ = self._submit_or_reattach(context)
         ti = context["ti"]
         ti.xcom_push(key="generation_id", value=recorded.generation_id)
@@ -177,7 +190,7 @@ class SubmitMusicGenerationOperator(_SubmitsGenerations):
         return recorded.generation_id
 
 
-class GenerateMusicOperator(PublishesAudio, _SubmitsGenerations):
+class GenerateMusicOperator(DeliversAudio, _SubmitsGenerations):
     """
     Submit, wait and store in one task; returns the track's manifest (same as the sensor's).
 
@@ -244,50 +257,35 @@ class GenerateMusicOperator(PublishesAudio, _SubmitsGenerations):
         asset_alias: str | None = None,
         **kwargs: Any,
     ) -> None:
-        kwargs["outlets"] = alias_outlets(kwargs.get("outlets"), asset_alias)
-        super().__init__(**kwargs)
-        self.asset_alias = asset_alias
+        super().__init__(**self.with_asset_alias(kwargs, asset_alias))
         _check_static(prompt, music_length_ms, model, extra_body)
-        self.poll_interval, self.wait_timeout = _waiting.validate_wait(poll_interval, timeout)
+        poll_s, self.wait_timeout = validate_wait(poll_interval, timeout)
         self.prompt = prompt
-        self.destination = destination
         self.music_length_ms = music_length_ms
         self.model = model
         self.extra_body = dict(extra_body) if extra_body else None
-        self.conn_id = conn_id
-        self.storage_conn_id = storage_conn_id
-        self.deferrable = _waiting.default_deferrable() if deferrable is None else deferrable
-        self.if_exists = if_exists
-        self.write_sidecar = write_sidecar
-        self.object_name = object_name
-        self.chunk_size = chunk_size
-        self.max_bytes = max_bytes
-        self.max_consecutive_failures = max_consecutive_failures
-        validate_options(self._delivery_options(rendered=False))
-
-    def _delivery_options(self, rendered: bool = True) -> DeliveryOptions:
-        """Templated fields are only checked once rendered; the rest is checked at DAG-parse time."""
-        return DeliveryOptions(
-            destination=self.destination if rendered else "placeholder",
-            storage_conn_id=self.storage_conn_id,
-            if_exists=self.if_exists,
-            chunk_size=self.chunk_size,
-            max_bytes=self.max_bytes,
-            write_sidecar=self.write_sidecar,
-            object_name=None if self.object_name is None or not rendered else str(self.object_name),
+        self._set_delivery(
+            destination=destination,
+            conn_id=conn_id,
+            storage_conn_id=storage_conn_id,
+            poll_interval=poll_s,
+            deferrable=deferrable,
+            if_exists=if_exists,
+            write_sidecar=write_sidecar,
+            object_name=object_name,
+            chunk_size=chunk_size,
+            max_bytes=max_bytes,
+            max_consecutive_failures=max_consecutive_failures,
+            asset_alias=asset_alias,
         )
 
     def execute(self, context: Context) -> Any:
-        from airflow_provider_music import _delivery
-
+        """Check the destination, submit (or reattach), wait here or in the triggerer, store."""
         self._rendered_request()
-        options = self._delivery_options()
         # Fail before paying: everything about the destination that can be known without the audio.
-        resolved = _delivery.check_destination(
-            options, self.log, checked_before="Checked before any request: this try created no generation."
-        )
-        kept = _delivery.existing_manifest(
-            options, self._request_info(), _delivery.task_info(context), resolved
+        resolved = self._check_destination("Checked before any request: this try created no generation.")
+        kept = delivery.existing_manifest(
+            self._delivery_options(), self._request_info(), task_info(context), resolved
         )
         if kept is not None:  # if_exists="skip" and the object is there ("fail" has raised by now)
             self.log.info("%s already exists and if_exists='skip': nothing to generate", kept["uri"])
@@ -300,25 +298,15 @@ class GenerateMusicOperator(PublishesAudio, _SubmitsGenerations):
         if generation is not None and generation.status.is_success():
             return self._deliver(context, recorded, generation)
         if self.deferrable:
+            # Imported when deferring: the trigger brings the async HTTP client (not for DAG parsing).
             from airflow_provider_music.triggers.music import MusicGenerationTrigger
 
-            kwargs = _waiting.trigger_kwargs(
-                generation_id,
-                self.conn_id,
-                self.poll_interval,
-                self.wait_timeout,
-                self.max_consecutive_failures,
-            )
-            self.defer(
-                trigger=MusicGenerationTrigger(**kwargs),
-                method_name="execute_complete",
-                timeout=timedelta(seconds=self.wait_timeout + DEFERRAL_TIMEOUT_MARGIN_S),
-            )
+            self._defer_until_done(MusicGenerationTrigger, generation_id, self.wait_timeout)
         return self._deliver(context, recorded, self._wait_here(generation_id))
 
     def _wait_here(self, generation_id: str) -> Generation:
         """Poll from the worker (``deferrable=False``) until terminal or the deadline."""
-        progress = _waiting.PollProgress(generation_id, self.log)
+        progress = PollProgress(generation_id, self.log)
         started = time.monotonic()
         while True:
             remaining = self.wait_timeout - (time.monotonic() - started)
@@ -335,35 +323,20 @@ class GenerateMusicOperator(PublishesAudio, _SubmitsGenerations):
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the trigger fired: refuse unknown events, deliver on success."""
-        from airflow_provider_music._state import GenerationRecord, RecordedGeneration
-
-        self.log.info("%s", _waiting.resume_summary(event))
+        self.log.info("%s", resume_summary(event))
         recorded = GenerationRecord(context).get()
         if recorded is None:  # the record is gone (cleared by hand): trust the event's id
             recorded = RecordedGeneration(str((event or {}).get("generation_id")))
-        _waiting.raise_for_event(event, recorded.generation_id)
+        raise_for_event(event, recorded.generation_id)
         return self._deliver(context, recorded)
 
     def _deliver(
         self, context: Context, recorded: RecordedGeneration, generation: Generation | None = None
     ) -> dict[str, Any]:
-        from airflow_provider_music import _delivery
-
-        generation_id = recorded.generation_id
-        if generation is not None and not generation.status.is_success():
-            raise MusicGenerationFailed(
-                _wire.generation_failure_text(generation),
-                generation_id=generation_id,
-                status=generation.raw_status,
-            )
-        manifest = _delivery.deliver_generation(
-            self.hook,
-            generation_id,
-            self._delivery_options(),
-            request_info=self._request_info(recorded),
-            task_info=_delivery.task_info(context),
-            generation=generation,
+        return self._deliver_generation(
+            context, recorded.generation_id, self._request_info(recorded), generation
         )
+
+    def _on_stored(self, context: Context) -> None:
+        """The track is stored: a rerun of this task instance is a request for new music."""
         self._forget(context)
-        self._publish(context, manifest)
-        return manifest

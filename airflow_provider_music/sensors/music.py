@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+import ast
+import json
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
-from airflow_provider_music import _waiting
-from airflow_provider_music._delivery import DeliveryOptions, PublishesAudio, alias_outlets, validate_options
 from airflow_provider_music.defaults import (
     DEFAULT_CHUNK_SIZE,
     DEFAULT_CONN_ID,
@@ -19,18 +18,27 @@ from airflow_provider_music.defaults import (
     DEFAULT_MAX_CONSECUTIVE_POLL_FAILURES,
     DEFAULT_POLL_INTERVAL_S,
     DEFAULT_TIMEOUT_S,
-    DEFERRAL_TIMEOUT_MARGIN_S,
 )
-from airflow_provider_music.exceptions import MusicGenerationFailed, MusicInputError
+from airflow_provider_music.delivery import validate_options
+from airflow_provider_music.exceptions import MusicInputError
+from airflow_provider_music.integration import (
+    DeliversAudio,
+    PollProgress,
+    raise_for_event,
+    resume_summary,
+    validate_wait,
+)
+from airflow_provider_music.wire import coerce_music_length, model_of, validate_generation_id
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context, ObjectStoragePath
+    from airflow.sdk import Context, ObjectStoragePath, XComArg
 
-    from airflow_provider_music._wire import Generation
-    from airflow_provider_music.hooks.music import MusicGenerationHook
+    from airflow_provider_music.wire import Generation
+
+__all__ = ["MusicGenerationSensor"]
 
 
-class MusicGenerationSensor(PublishesAudio, BaseSensorOperator):
+class MusicGenerationSensor(DeliversAudio, BaseSensorOperator):
     """
     Wait until a generation is complete, then stream its audio into object storage.
 
@@ -89,7 +97,7 @@ class MusicGenerationSensor(PublishesAudio, BaseSensorOperator):
     def __init__(
         self,
         *,
-        generation_id: str,
+        generation_id: str | XComArg,
         destination: str | ObjectStoragePath,
         conn_id: str = DEFAULT_CONN_ID,
         storage_conn_id: str | None = None,
@@ -106,55 +114,36 @@ class MusicGenerationSensor(PublishesAudio, BaseSensorOperator):
         prompt: str | None = None,
         model: str | None = None,
         music_length_ms: int | str | None = None,
-        usage: Mapping[str, Any] | str | None = None,
-        client_request_id: str | None = None,
+        usage: Mapping[str, Any] | str | XComArg | None = None,
+        client_request_id: str | XComArg | None = None,
         **kwargs: Any,
     ) -> None:
         interval = _poll_interval(poll_interval, kwargs.pop("poke_interval", None))
-        poll_s, timeout_s = _waiting.validate_wait(interval, timeout)
-        kwargs["outlets"] = alias_outlets(kwargs.get("outlets"), asset_alias)
+        poll_s, timeout_s = validate_wait(interval, timeout)
+        kwargs = self.with_asset_alias(kwargs, asset_alias)
         super().__init__(poke_interval=poll_s, timeout=timeout_s, **kwargs)
-        self.asset_alias = asset_alias
-        self.generation_id = generation_id
-        self.destination = destination
-        self.conn_id = conn_id
-        self.storage_conn_id = storage_conn_id
-        self.poll_interval = poll_s
-        self.deferrable = _waiting.default_deferrable() if deferrable is None else deferrable
-        self.if_exists = if_exists
-        self.write_sidecar = write_sidecar
-        self.object_name = object_name
-        self.chunk_size = chunk_size
-        self.max_bytes = max_bytes
-        self.max_consecutive_failures = max_consecutive_failures
+        self.generation_id = cast("str", generation_id)  # an XComArg renders to the id before execute
         self.prompt = prompt
         self.model = model
         self.music_length_ms = music_length_ms
         self.usage = usage
         self.client_request_id = client_request_id
-        validate_options(self._delivery_options(rendered=False))
-
-    @cached_property
-    def hook(self) -> MusicGenerationHook:
-        from airflow_provider_music.hooks.music import MusicGenerationHook
-
-        return MusicGenerationHook(self.conn_id)
-
-    def _delivery_options(self, rendered: bool = True) -> DeliveryOptions:
-        """Templated fields are only checked once rendered; the rest is checked at DAG-parse time."""
-        return DeliveryOptions(
-            destination=self.destination if rendered else "placeholder",
-            storage_conn_id=self.storage_conn_id,
-            if_exists=self.if_exists,
-            chunk_size=self.chunk_size,
-            max_bytes=self.max_bytes,
-            write_sidecar=self.write_sidecar,
-            object_name=None if self.object_name is None or not rendered else str(self.object_name),
+        self._set_delivery(
+            destination=destination,
+            conn_id=conn_id,
+            storage_conn_id=storage_conn_id,
+            poll_interval=poll_s,
+            deferrable=deferrable,
+            if_exists=if_exists,
+            write_sidecar=write_sidecar,
+            object_name=object_name,
+            chunk_size=chunk_size,
+            max_bytes=max_bytes,
+            max_consecutive_failures=max_consecutive_failures,
+            asset_alias=asset_alias,
         )
 
     def _request_info(self) -> dict[str, Any]:
-        from airflow_provider_music._wire import coerce_music_length, model_of
-
         return {
             "model": self.model or model_of(self.generation_id),
             "prompt": self.prompt,
@@ -164,47 +153,35 @@ class MusicGenerationSensor(PublishesAudio, BaseSensorOperator):
         }
 
     def _check_inputs(self) -> None:
-        from airflow_provider_music._wire import validate_generation_id
-
         validate_generation_id(self.generation_id)
         validate_options(self._delivery_options())
         self._request_info()  # refuses a `usage` or `client_request_id` that is not what it should be
 
     def execute(self, context: Context) -> Any:
-        from airflow_provider_music import _delivery
-
+        """Check the destination, then defer to the trigger (or poke from here)."""
         self._check_inputs()
         # Before waiting (and before the first poke): a destination that cannot take the audio fails
         # now, not after the wait. The submit task has paid already; this saves the wait and makes
         # the error plain.
-        _delivery.check_destination(
-            self._delivery_options(),
-            self.log,
-            checked_before=f"Checked before waiting for generation {self.generation_id}.",
-        )
+        self._check_destination(f"Checked before waiting for generation {self.generation_id}.")
         if not self.deferrable:
-            self._progress = _waiting.PollProgress(self.generation_id, self.log)
+            self._progress = PollProgress(self.generation_id, self.log)
             return super().execute(context)
+        # Imported when deferring: the trigger brings the async HTTP client (not for DAG parsing).
         from airflow_provider_music.triggers.music import MusicGenerationTrigger
 
-        kwargs = _waiting.trigger_kwargs(
-            self.generation_id, self.conn_id, self.poll_interval, self.timeout, self.max_consecutive_failures
-        )
         self.log.info(
             "Deferring until generation %s is done (timeout %.0fs)", self.generation_id, self.timeout
         )
-        self.defer(
-            trigger=MusicGenerationTrigger(**kwargs),
-            method_name="execute_complete",
-            timeout=timedelta(seconds=self.timeout + DEFERRAL_TIMEOUT_MARGIN_S),
-        )
+        self._defer_until_done(MusicGenerationTrigger, self.generation_id, self.timeout)
 
-    _progress: _waiting.PollProgress | None = None
+    _progress: PollProgress | None = None
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
+        """One status read: False while pending, else deliver (or raise for a failed generation)."""
         generation = self.hook.get_generation(self.generation_id)
         if self._progress is None:  # poke() called on its own (reschedule mode keeps no state anyway)
-            self._progress = _waiting.PollProgress(self.generation_id, self.log)
+            self._progress = PollProgress(self.generation_id, self.log)
         self._progress.observe(generation.raw_status)
         if generation.status.is_pending():
             return False
@@ -212,43 +189,26 @@ class MusicGenerationSensor(PublishesAudio, BaseSensorOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the trigger fired: refuse unknown events, deliver on success."""
-        self.log.info("%s", _waiting.resume_summary(event))
-        _waiting.raise_for_event(event, self.generation_id)
+        self.log.info("%s", resume_summary(event))
+        raise_for_event(event, self.generation_id)
         return self._deliver(context)
 
     def _deliver(self, context: Context, generation: Generation | None = None) -> dict[str, Any]:
-        from airflow_provider_music import _delivery, _wire
-
-        if generation is not None and not generation.status.is_success():
-            raise MusicGenerationFailed(
-                _wire.generation_failure_text(generation),
-                generation_id=self.generation_id,
-                status=generation.raw_status,
-            )
-        manifest = _delivery.deliver_generation(
-            self.hook,
-            self.generation_id,
-            self._delivery_options(),
-            request_info=self._request_info(),
-            task_info=_delivery.task_info(context),
-            generation=generation,
-        )
-        self._publish(context, manifest)
-        return manifest
+        return self._deliver_generation(context, self.generation_id, self._request_info(), generation)
 
 
 def _poll_interval(poll_interval: object, poke_interval: object) -> object:
     """``poll_interval``, or Airflow's own name for it; both given with different values is refused."""
     if poke_interval is None:
         return DEFAULT_POLL_INTERVAL_S if poll_interval is None else poll_interval
-    poke_s = _waiting.validate_wait(poke_interval, 1)[0] if _is_seconds(poke_interval) else None
+    poke_s = validate_wait(poke_interval, 1)[0] if _is_seconds(poke_interval) else None
     if poke_s is None:
         raise MusicInputError(
             f"poke_interval (an alias of poll_interval) must be a positive number of seconds, got "
             f"{poke_interval!r}"
         )
     if poll_interval is not None:
-        poll_s = _waiting.validate_wait(poll_interval, 1)[0]
+        poll_s = validate_wait(poll_interval, 1)[0]
         if poll_s != poke_s:
             raise MusicInputError(
                 f"poll_interval={poll_interval!r} and poke_interval={poke_interval!r} disagree: "
@@ -270,9 +230,6 @@ def _usage_value(value: object) -> dict[str, Any] | None:
         text = value.strip()
         if text in ("", "None", "null"):
             return None
-        import ast
-        import json
-
         for parse in (json.loads, ast.literal_eval):
             try:
                 parsed = parse(text)

@@ -11,15 +11,7 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_music import _wire
-from airflow_provider_music._waiting import (
-    EVENT_ERROR,
-    EVENT_FAILED,
-    EVENT_SUCCESS,
-    EVENT_TIMEOUT,
-    PollProgress,
-    format_duration,
-)
+from airflow_provider_music.clients import RetryPolicy
 from airflow_provider_music.defaults import (
     CONFIG_SECTION,
     CONFIG_TRIGGERER_GC_FREEZE,
@@ -30,6 +22,19 @@ from airflow_provider_music.defaults import (
 )
 from airflow_provider_music.exceptions import AirflowFailException, MusicProviderError, MusicTransientError
 from airflow_provider_music.hooks.music import MusicGenerationHook
+from airflow_provider_music.integration import (
+    EVENT_ERROR,
+    EVENT_FAILED,
+    EVENT_SUCCESS,
+    EVENT_TIMEOUT,
+    EventStatus,
+    GenerationEvent,
+    PollProgress,
+    format_duration,
+)
+from airflow_provider_music.wire import generation_failure_text
+
+__all__ = ["MusicGenerationTrigger", "freeze_heap_once"]
 
 _heap_checked = False
 
@@ -50,6 +55,8 @@ def freeze_heap_once() -> bool:
     if _heap_checked:
         return False
     _heap_checked = True
+    # The triggerer's own configuration (Airflow core), read only here: a worker that builds this
+    # trigger to defer never imports it.
     from airflow.configuration import conf
 
     if not conf.getboolean(CONFIG_SECTION, CONFIG_TRIGGERER_GC_FREEZE, fallback=DEFAULT_TRIGGERER_GC_FREEZE):
@@ -71,7 +78,7 @@ class MusicGenerationTrigger(BaseTrigger):
     asynchronously when it runs), and the deadline is an absolute wall-clock time, so a triggerer
     restart neither resets nor extends the wait.
 
-    It logs its progress at INFO (``_waiting.PollProgress``): each new status at once, otherwise a
+    It logs its progress at INFO (``integration.PollProgress``): each new status at once, otherwise a
     heartbeat at most once a minute, never a line per poll. Every event carries ``polls`` (status
     reads of this run) and ``waited_seconds`` (since ``started_at``).
 
@@ -83,7 +90,13 @@ class MusicGenerationTrigger(BaseTrigger):
     :param max_consecutive_failures: Transient poll failures in a row (429, 5xx, resets, timeouts)
         tolerated before giving up with an ``error`` event; a successful poll resets the count.
     :param started_at: Unix time the wait began (for the timeout message); defaults to now.
+
+    Transient poll failures are spaced by ``retry_policy`` (at least a poll interval apart): a
+    ``RetryPolicy``, or None for the hook's (``MusicGenerationHook.retry_policy``). A class attribute,
+    not an argument: a trigger's arguments are serialized, a policy object is not.
     """
+
+    retry_policy: RetryPolicy | None = None
 
     def __init__(
         self,
@@ -103,6 +116,7 @@ class MusicGenerationTrigger(BaseTrigger):
         self.started_at = float(started_at) if started_at is not None else time.time()
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
+        """Class path and plain arguments: everything a triggerer needs to run it again after a restart."""
         return (
             f"{type(self).__module__}.{type(self).__qualname__}",
             {
@@ -116,21 +130,28 @@ class MusicGenerationTrigger(BaseTrigger):
         )
 
     def _event(
-        self, status: str, progress: PollProgress, message: str | None = None, **extra: Any
+        self,
+        status: EventStatus,
+        progress: PollProgress,
+        message: str | None = None,
+        *,
+        service_status: str | None = None,
+        retryable: bool | None = None,
     ) -> TriggerEvent:
         """Every event has ``polls`` (status reads of this run) and ``waited_seconds`` (since started_at)."""
-        payload: dict[str, Any] = {
-            "status": status,
-            "generation_id": self.generation_id,
-            "polls": progress.polls,
-            "waited_seconds": round(progress.elapsed(), 1),
-        }
-        if message is not None:
-            payload["message"] = message
-        payload.update(extra)
-        return TriggerEvent(payload)
+        event = GenerationEvent(
+            status=status,
+            generation_id=self.generation_id,
+            polls=progress.polls,
+            waited_seconds=round(progress.elapsed(), 1),
+            message=message,
+            service_status=service_status,
+            retryable=retryable,
+        )
+        return TriggerEvent(event.to_payload())
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        """Poll until the generation is terminal or the deadline passes, then fire one event."""
         # One hook, so one HTTP client and one connection lookup, for the whole run; no inner
         # retries: this loop spaces transient failures by at least a poll interval itself.
         if freeze_heap_once():
@@ -149,7 +170,7 @@ class MusicGenerationTrigger(BaseTrigger):
                 format_duration(self.poll_interval),
                 format_duration(remaining),
             )
-        hook = MusicGenerationHook(self.conn_id, max_attempts=1)
+        hook = MusicGenerationHook(self.conn_id, max_attempts=1, retry_policy=self.retry_policy)
         failures = 0
         # Spread the first polls: after a triggerer restart a thousand triggers start in the same
         # loop iteration, and polling all at once would stall the loop (and the API) together.
@@ -181,7 +202,7 @@ class MusicGenerationTrigger(BaseTrigger):
                             retryable=True,
                         )
                         return
-                    delay = max(self.poll_interval, _wire.backoff_delay(failures, err.retry_after))
+                    delay = max(self.poll_interval, hook.retry_policy.delay(failures, err.retry_after))
                     self.log.warning(
                         "Poll %d of %s failed (%s); %d/%d consecutive failures, next poll in %.1fs",
                         progress.polls, self.generation_id, err, failures, self.max_consecutive_failures,
@@ -204,7 +225,7 @@ class MusicGenerationTrigger(BaseTrigger):
                     yield self._event(
                         EVENT_FAILED,
                         progress,
-                        _wire.generation_failure_text(generation),
+                        generation_failure_text(generation),
                         service_status=generation.raw_status,
                     )
                 return

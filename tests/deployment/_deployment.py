@@ -417,6 +417,12 @@ class Deployment:
         )
         return rows[0] if rows else None
 
+    def existing_task_instance(self, dag_id: str, run_id: str, task_id: str) -> dict[str, Any]:
+        """The task instance row, which must exist by now."""
+        row = self.task_instance(dag_id, run_id, task_id)
+        assert row is not None, f"no task instance {dag_id}.{task_id} ({run_id})"
+        return row
+
     def run_state(self, dag_id: str, run_id: str) -> str | None:
         rows = self.query("SELECT state FROM dag_run WHERE dag_id = ? AND run_id = ?", dag_id, run_id)
         return rows[0]["state"] if rows else None
@@ -435,7 +441,8 @@ class Deployment:
         row = self.query("SELECT kwargs FROM trigger WHERE id = ?", trigger_id)[0]
         raw = row["kwargs"]
         text = raw if raw.startswith("{") else Fernet(self.fernet_key.encode()).decrypt(raw.encode()).decode()
-        return _plain(json.loads(text))
+        kwargs: dict[str, Any] = _plain(json.loads(text))
+        return kwargs
 
     # ---------------------------------------------------------------------------------- emulator
 
@@ -499,7 +506,8 @@ class Deployment:
             f"the scheduler to process the exit of {dag_id}.{task_id} ({run_id}) after deferring",
         )
         self.release(generation_id)
-        return ti
+        deferred: dict[str, Any] = ti
+        return deferred
 
     def add_faults(self, *rules: dict[str, Any]) -> None:
         self._emulator_post("faults", {"faults": list(rules)})

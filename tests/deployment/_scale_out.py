@@ -29,6 +29,7 @@ import contextlib
 import json
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -444,8 +445,6 @@ class ScaleOut:
 
     def cpu(self) -> dict[str, float]:
         """CPU seconds so far of every component (its whole process tree), the servers and the test."""
-        import resource
-
         out: dict[str, float] = {}
         for name, component in self.components.items():
             if component.cpu_at_kill is not None:

@@ -19,6 +19,7 @@ import os
 import pwd
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -28,13 +29,11 @@ from typing import Any
 HOW_TO_ENABLE = "run `sudo bash scripts/install-services.sh` (Debian/Ubuntu: postgresql, redis-server)"
 
 
-class ServiceUnavailable(RuntimeError):
+class ServiceUnavailableError(RuntimeError):
     """This machine cannot run the service at all (package missing, no user to run it as)."""
 
 
 def _free_port() -> int:
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -50,7 +49,7 @@ def _postgres_bin(name: str) -> str:
         return candidates[-1]
     found = shutil.which(name)
     if found is None:
-        raise ServiceUnavailable(f"PostgreSQL's {name} not found; {HOW_TO_ENABLE}")
+        raise ServiceUnavailableError(f"PostgreSQL's {name} not found; {HOW_TO_ENABLE}")
     return found
 
 
@@ -90,7 +89,7 @@ class Postgres:
             try:
                 self._user = pwd.getpwnam("postgres")
             except KeyError:
-                raise ServiceUnavailable(
+                raise ServiceUnavailableError(
                     f"running as root and there is no `postgres` user to run PostgreSQL as; {HOW_TO_ENABLE}"
                 ) from None
 
@@ -194,7 +193,7 @@ class Redis:
     def start(self, timeout: float = 60) -> None:
         program = shutil.which("redis-server") or "/usr/bin/redis-server"
         if not os.path.exists(program):
-            raise ServiceUnavailable(f"redis-server not found; {HOW_TO_ENABLE}")
+            raise ServiceUnavailableError(f"redis-server not found; {HOW_TO_ENABLE}")
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
                 [
@@ -204,8 +203,6 @@ class Redis:
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True, env=self._env, cwd=self.root,
             )  # fmt: skip
-        import socket
-
         end = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:

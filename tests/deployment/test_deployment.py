@@ -143,7 +143,7 @@ def test_triggerer_killed_mid_poll_the_run_still_succeeds_once(d: Deployment) ->
     killed_at = time.time()
     d.kill("triggerer-1", signal.SIGKILL)  # the whole group: the triggerer and its trigger runner
     wait_for(lambda: not any(alive(pid) for pid in pollers | {triggerer.pid}), 30, "the triggerer to die")
-    assert d.task_instance(DAILY, run_id, "wait_and_store")["state"] == "deferred"
+    assert d.existing_task_instance(DAILY, run_id, "wait_and_store")["state"] == "deferred"
 
     d.start_triggerer("triggerer-2")
     second_job = wait_for(
@@ -154,7 +154,7 @@ def test_triggerer_killed_mid_poll_the_run_still_succeeds_once(d: Deployment) ->
     # Same trigger row, same serialized arguments: the absolute deadline was not reset.
     assert d.trigger_kwargs(trigger_id) == kwargs
     assert kwargs["started_at"] < killed_at
-    assert d.task_instance(DAILY, run_id, "wait_and_store")["trigger_timeout"] == trigger_timeout
+    assert d.existing_task_instance(DAILY, run_id, "wait_and_store")["trigger_timeout"] == trigger_timeout
 
     # The new triggerer reports the generation's progress: a status change, then the completion.
     polled = d.emulator_stats()["generations"][generation_id]["gets"]
@@ -177,13 +177,15 @@ def test_triggerer_killed_mid_poll_the_run_still_succeeds_once(d: Deployment) ->
     )
     d.release(generation_id)
     assert d.wait_for_run(DAILY, run_id, 180) == "success"
-    sensor = d.task_instance(DAILY, run_id, "wait_and_store")
+    sensor = d.existing_task_instance(DAILY, run_id, "wait_and_store")
     assert (sensor["state"], sensor["try_number"]) == ("success", 1)  # resumed, not retried
 
     first_log = _trigger_log(d, DAILY, run_id, "wait_and_store", first_job)
     second_log = _trigger_log(d, DAILY, run_id, "wait_and_store", second_job)
-    assert "starting" in first_log and "Trigger fired event" not in first_log, first_log
-    assert "Trigger fired event" in second_log and "'status': 'success'" in second_log, second_log
+    assert "starting" in first_log, first_log
+    assert "Trigger fired event" not in first_log, first_log
+    assert "Trigger fired event" in second_log, second_log
+    assert "'status': 'success'" in second_log, second_log
     assert "queued -> generating" in second_log, second_log
     # [aimlapi] triggerer_gc_freeze (opted in by this deployment): the new triggerer froze its heap.
     assert "Froze the heap for the garbage collector" in second_log, second_log
@@ -223,19 +225,21 @@ def test_worker_killed_during_delivery_the_retry_completes_it(d: Deployment) -> 
 
     partial = wait_for(partial_written, 150, "the download to start writing", interval=0.2)
     ti = d.task_instance(ONE_TASK, run_id, "generate")
-    assert ti is not None and (ti["state"], ti["try_number"]) == ("running", 1), ti
+    assert ti is not None
+    assert (ti["state"], ti["try_number"]) == ("running", 1), ti
     # The process running the task: forked by a LocalExecutor worker of the scheduler.
     assert ti["pid"] in descendants(d.processes["scheduler"].pid)
     size_at_kill = partial[0].stat().st_size
     os.kill(ti["pid"], signal.SIGKILL)
 
     assert d.wait_for_run(ONE_TASK, run_id, 180) == "success"
-    ti = d.task_instance(ONE_TASK, run_id, "generate")
+    ti = d.existing_task_instance(ONE_TASK, run_id, "generate")
     assert (ti["state"], ti["try_number"]) == ("success", 2)
 
     stats = d.emulator_stats()
     generations = [g for g in stats["generations"].values() if marker in g["prompt"]]
-    assert len(generations) == 1 and stats["posts"] - posts_before == 1  # the retry did not POST again
+    assert len(generations) == 1
+    assert stats["posts"] - posts_before == 1
     generation = generations[0]
     # The first download was cut off by the kill, the retry's download completed.
     assert (generation["downloads"], generation["downloads_completed"]) == (2, 1)
@@ -287,7 +291,8 @@ def test_catchup_over_three_logical_dates(d: Deployment) -> None:
         generation = stats["generations"][manifest["generation_id"]]
         assert manifest["uri"] == f"file://{audio}"
         assert manifest["sha256"] == generation["sha256"] == _sha256(audio)
-        assert days[ds] in manifest["prompt"] and days[ds] in generation["prompt"]
+        assert days[ds] in manifest["prompt"]
+        assert days[ds] in generation["prompt"]
         assert manifest["run_id"] == f"scheduled__{ds}T00:00:00+00:00"
         seen.add(manifest["generation_id"])
     assert len(seen) == 3

@@ -25,7 +25,7 @@ from typing import Any, NoReturn
 
 import pytest
 from deployment._scale_out import ScaleOut, wait_for
-from deployment._services import HOW_TO_ENABLE, ServiceUnavailable
+from deployment._services import HOW_TO_ENABLE, ServiceUnavailableError
 
 pytestmark = pytest.mark.deployment
 
@@ -67,12 +67,12 @@ def scale_out(s3_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Itera
     s3_server.make_bucket(BUCKET)
     try:
         deployment = ScaleOut(tmp_path_factory.mktemp("scale-out"), s3_server)
-    except ServiceUnavailable as exc:
+    except ServiceUnavailableError as exc:
         _skip_or_fail(exc)
     try:
         try:
             deployment.start()
-        except ServiceUnavailable as exc:
+        except ServiceUnavailableError as exc:
             _skip_or_fail(exc)
         except BaseException:
             print(deployment.diagnostics())
@@ -223,8 +223,42 @@ def _run(so: ScaleOut) -> None:
         {"dag_run_id": RUN_ID, "logical_date": "2026-03-01T00:00:00Z"},
     )
     step("run triggered")
+    generation_of = _all_submitted_and_deferred(so, step)
+    _triggerer_killed_and_replaced(so, step)
+    worker_victim, survivor_worker = _worker_killed_mid_upload(so, s3, step, generation_of)
+    state = _release_the_others(so, generation_of)
+    wall = step.elapsed()
+    step(f"run {state} (the 39 others released over {RELEASE_SPREAD_S:.0f} s)")
+    cpu_after = so.cpu()
+    rss = so.rss_mib()
+    load_after = os.getloadavg()[0]
 
-    # ---- 1. Every generation submitted (held by the emulator), every wait deferred.
+    tis, retried = _check_only_the_killed_try_retried(so, state, worker_victim, survivor_worker)
+    stats = _check_paid_once(so, generation_of)
+    _check_stored_once(s3, stats["generations"], generation_of)
+
+    cpu = {name: cpu_after[name] - cpu_before.get(name, 0.0) for name in cpu_after}
+    by_host = {h: sum(1 for ti in tis.values() if ti["hostname"] == h) for h in so.worker_names}
+    print(
+        _report(
+            so,
+            wall,
+            cpu,
+            rss,
+            [
+                *(f"[{t:6.1f} s] {what}" for t, what in step.steps),
+                f"retried (try 2 on {survivor_worker}): {retried}",
+                f"load average (1 min) when triggered / finished: {load_before:.1f} / {load_after:.1f}",
+                f"last tries by worker: {by_host}; {stats['posts']} POSTs, {stats['gets']} polls, "
+                f"{stats['downloads']} downloads ({stats['downloads_completed']} completed)",
+            ],
+        )
+    )
+
+
+def _all_submitted_and_deferred(so: ScaleOut, step: Timeline) -> dict[str, str]:
+    """1. Every generation submitted (held by the emulator), every wait deferred: generation id by marker."""
+
     def all_deferred() -> bool:
         so.note_trees()
         so.check_running()
@@ -245,8 +279,11 @@ def _run(so: ScaleOut) -> None:
     early_hosts = {tis[key]["hostname"] for key in [*_waiting_tasks(), *(("submit", i) for i in range(20))]}
     assert early_hosts == set(so.worker_names), f"the first tries ran on {early_hosts}, not on both workers"
     step(f"{TRACKS} generations submitted, 40 waits deferred; tries so far ran on {sorted(early_hosts)}")
+    return generation_of
 
-    # ---- 2. SIGKILL the triggerer holding more triggers, once it is polling them.
+
+def _triggerer_killed_and_replaced(so: ScaleOut, step: Timeline) -> None:
+    """2. SIGKILL the triggerer holding more triggers, once it is polling them; the other takes over."""
     wait_for(
         lambda: len(t := _triggers(so)) == TRACKS and all(x["triggerer_id"] for x in t.values()),
         120,
@@ -291,7 +328,12 @@ def _run(so: ScaleOut) -> None:
     )
     step(f"{survivor} took over the {len(orphans)} triggers with their deadlines and polls them")
 
-    # ---- 3. Take 00 completes first; its worker is SIGKILLed in the middle of the upload. Only then do
+
+def _worker_killed_mid_upload(
+    so: ScaleOut, s3: Any, step: Timeline, generation_of: dict[str, str]
+) -> tuple[str, str]:
+    """3. The worker uploading take 00 is SIGKILLed: returns it and the surviving worker."""
+    # Take 00 completes first; its worker is SIGKILLed in the middle of the upload. Only then do
     # the 39 others complete, one after another over a minute. (Nothing else runs at the kill: a task a
     # worker has taken from the broker but not yet started when it dies stays "queued" until the
     # scheduler's [scheduler] task_queued_timeout, minutes; that is Celery's and Airflow's behaviour,
@@ -324,7 +366,11 @@ def _run(so: ScaleOut) -> None:
     assert len(orphan_uploads) == 1, orphan_uploads
     assert _tis(so)[("generate", 0)]["try_number"] == 1
     survivor_worker = next(name for name in so.worker_names if name != worker_victim)
+    return worker_victim, survivor_worker
 
+
+def _release_the_others(so: ScaleOut, generation_of: dict[str, str]) -> str:
+    """The 39 others complete one after another over a minute; returns the run's final state."""
     others = [gid for marker, gid in sorted(generation_of.items()) if marker != LONG_TAKE]
     first = time.monotonic()
     due = {gid: first + n * RELEASE_SPREAD_S / (len(others) - 1) for n, gid in enumerate(others)}
@@ -344,13 +390,13 @@ def _run(so: ScaleOut) -> None:
         so.check_running()
         assert now < deadline, f"the run did not finish within 600 s of the releases (state {state!r})"
         time.sleep(0.5 if len(released) == len(others) else 0.2)
-    wall = step.elapsed()
-    step(f"run {state} (the 39 others released over {RELEASE_SPREAD_S:.0f} s)")
-    cpu_after = so.cpu()
-    rss = so.rss_mib()
-    load_after = os.getloadavg()[0]
+    return state
 
-    # ---- 4. The run succeeded; the killed try, and only it, was retried on the other worker.
+
+def _check_only_the_killed_try_retried(
+    so: ScaleOut, state: str, worker_victim: str, survivor_worker: str
+) -> tuple[dict[tuple[str, int], dict[str, Any]], list[tuple[str, int]]]:
+    """4. The run succeeded; the killed try, and only it, was retried on the other worker."""
     assert state == "success", f"the run ended {state!r}"
     tis = _tis(so)
     assert len(tis) == 3 * TRACKS_PER_FORM
@@ -366,17 +412,24 @@ def _run(so: ScaleOut) -> None:
     )
     assert [(h["try_number"], h["hostname"]) for h in history] == [(1, worker_victim)], history
     assert history[0]["state"] in ("failed", "up_for_retry"), history
+    return tis, retried
 
-    # ---- 5. Paid once: exactly 40 POSTs. Take 00's first download was cut off, its retry's completed.
+
+def _check_paid_once(so: ScaleOut, generation_of: dict[str, str]) -> dict[str, Any]:
+    """5. Paid once: exactly 40 POSTs. Take 00's first download was cut off, its retry's completed."""
     stats = so.emulator_stats()
     assert (stats["posts"], stats["posts_created"], len(stats["generations"])) == (TRACKS, TRACKS, TRACKS)
     generations = stats["generations"]
     long_generation = generations[generation_of[LONG_TAKE]]
     assert (long_generation["downloads"], long_generation["downloads_completed"]) == (2, 1), long_generation
     for gid, generation in generations.items():
-        assert generation["status"] == "completed" and generation["downloads_completed"] >= 1, gid
+        assert generation["status"] == "completed", gid
+        assert generation["downloads_completed"] >= 1, gid
+    return stats
 
-    # ---- 6. Stored once, byte for byte, with its sidecar; nothing half-written left behind.
+
+def _check_stored_once(s3: Any, generations: dict[str, Any], generation_of: dict[str, str]) -> None:
+    """6. Stored once, byte for byte, with its sidecar; nothing half-written left behind."""
     objects: list[dict[str, Any]] = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=f"{RUN_ID}/"):
         objects += page.get("Contents", [])
@@ -384,7 +437,8 @@ def _run(so: ScaleOut) -> None:
     assert [k for k in keys if ".partial-" in k] == []
     assert s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
     audio = [k for k in keys if k.endswith(".wav")]
-    assert len(audio) == TRACKS and len(keys) == 2 * TRACKS, keys
+    assert len(audio) == TRACKS, keys
+    assert len(keys) == 2 * TRACKS, keys
     assert sorted(k for k in audio if "/one-task/" in k) == [
         f"{RUN_ID}/one-task/take-{i:02d}.wav" for i in range(TRACKS_PER_FORM)
     ]
@@ -404,22 +458,4 @@ def _run(so: ScaleOut) -> None:
         assert manifest["generation_id"] not in stored, f"{manifest['generation_id']} stored twice"
         stored[manifest["generation_id"]] = key
     assert set(stored) == set(generations)
-    assert long_generation["size_bytes"] > 4 * PART
-
-    cpu = {name: cpu_after[name] - cpu_before.get(name, 0.0) for name in cpu_after}
-    by_host = {h: sum(1 for ti in tis.values() if ti["hostname"] == h) for h in so.worker_names}
-    print(
-        _report(
-            so,
-            wall,
-            cpu,
-            rss,
-            [
-                *(f"[{t:6.1f} s] {what}" for t, what in step.steps),
-                f"retried (try 2 on {survivor_worker}): {retried}",
-                f"load average (1 min) when triggered / finished: {load_before:.1f} / {load_after:.1f}",
-                f"last tries by worker: {by_host}; {stats['posts']} POSTs, {stats['gets']} polls, "
-                f"{stats['downloads']} downloads ({stats['downloads_completed']} completed)",
-            ],
-        )
-    )
+    assert generations[generation_of[LONG_TAKE]]["size_bytes"] > 4 * PART

@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 REPO = Path(__file__).resolve().parents[2]
 # One AIRFLOW_HOME for the whole session, also for subprocesses started by the tests.
@@ -33,10 +33,11 @@ os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "example_dags")
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
 os.environ.pop("AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE", None)
 
-try:  # where Airflow raises deferrals from: the Task SDK on 3.2+, airflow.exceptions on 3.1
-    from airflow.sdk.exceptions import TaskDeferred
-except ImportError:  # pragma: no cover
-    from airflow.exceptions import TaskDeferred  # type: ignore[no-redef,attr-defined]
+# After the environment above: importing it imports Airflow.
+from airflow_provider_music.version_compat import TaskDeferred  # noqa: E402
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
 
 __all__ = [
     "AIRFLOW_HOME",
@@ -48,6 +49,7 @@ __all__ = [
     "airflow_env",
     "asset_events",
     "conn_json",
+    "fake_ti",
     "file_size_limit",
     "make_context",
     "run_dag",
@@ -153,12 +155,22 @@ class FakeTI:
         return None  # reschedule-mode sensors: this is the first poke
 
 
-def make_context(store: FakeTaskStateStore | None = None, **ti_kw: Any) -> dict[str, Any]:
+def make_context(store: FakeTaskStateStore | None = None, **ti_kw: Any) -> Context:
+    """A task context with a ``FakeTI`` (read it back with ``fake_ti``) and a ``FakeTaskStateStore``."""
     ti = FakeTI(**ti_kw)
-    return {
+    context = {
         "ti": ti,
         "task_instance": ti,
         "run_id": ti.run_id,
         "task_state_store": store if store is not None else FakeTaskStateStore(),
         "ds": "2026-01-01",
     }
+    # The slice of Airflow's Context our operators read, with stand-ins: typed as the real thing.
+    return cast("Context", context)
+
+
+def fake_ti(context: Context) -> FakeTI:
+    """The ``FakeTI`` of a context from ``make_context``: what the task pushed, its identity."""
+    ti = context["ti"]
+    assert isinstance(ti, FakeTI), ti
+    return ti

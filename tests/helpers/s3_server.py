@@ -60,7 +60,7 @@ except (OSError, AttributeError):  # not glibc/Linux: check_environment() refuse
 _PR_SET_PDEATHSIG = 1
 
 
-class S3ServerUnavailable(RuntimeError):
+class S3ServerUnavailableError(RuntimeError):
     """This machine cannot run the server at all (not root, packages missing)."""
 
 
@@ -300,14 +300,14 @@ rgw init timeout = {max(30, int(START_TIMEOUT))}
 
     @staticmethod
     def check_environment() -> None:
-        """Raise S3ServerUnavailable when this machine cannot run the cluster at all."""
+        """Raise S3ServerUnavailableError when this machine cannot run the cluster at all."""
         if not sys.platform.startswith("linux"):
-            raise S3ServerUnavailable(f"Ceph RGW needs Linux, not {sys.platform}")
+            raise S3ServerUnavailableError(f"Ceph RGW needs Linux, not {sys.platform}")
         if os.geteuid() != 0:
-            raise S3ServerUnavailable("the Ceph daemons must run as root")
+            raise S3ServerUnavailableError("the Ceph daemons must run as root")
         missing = [b for b in REQUIRED_BINARIES if shutil.which(b) is None]
         if missing:
-            raise S3ServerUnavailable(f"Ceph programs missing: {', '.join(missing)}")
+            raise S3ServerUnavailableError(f"Ceph programs missing: {', '.join(missing)}")
 
     def start(self) -> S3Server:
         """Bring up monitor, OSD and gateway and create a user; on any failure stop what was started."""
@@ -421,7 +421,7 @@ def s3_server() -> Iterator[S3Server]:
     cluster = CephCluster()
     try:
         server = cluster.start()
-    except S3ServerUnavailable as exc:
+    except S3ServerUnavailableError as exc:
         problem = f"S3 server (Ceph RGW) unavailable: {exc}"
     except Exception as exc:  # whatever the cause, the policy is the same: skip here, fail in CI
         problem = f"S3 server (Ceph RGW) failed to start: {type(exc).__name__}: {exc}"
@@ -465,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(3600)
     except KeyboardInterrupt:
         return 0
-    except (S3ServerUnavailable, S3ServerError) as exc:
+    except (S3ServerUnavailableError, S3ServerError) as exc:
         print(f"cannot start the S3 server: {exc}", file=sys.stderr)
         return 1
     finally:

@@ -29,7 +29,8 @@ def test_dag_parse_benchmark_quick_mode_prints_figures(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     out = done.stdout
     assert "3. DAG-parse cost" in out
-    assert "added import time:" in out and " ms by -X importtime" in out
+    assert "added import time:" in out
+    assert " ms by -X importtime" in out
     assert "forbidden modules imported:" in out
     assert "modules added:" in out
     assert (tmp_path / "dag_parse_quick.json").is_file()
@@ -102,11 +103,13 @@ def test_triggerer_summary_judges_ours_as_shipped_and_feeds_the_run_all_table(
         s["pass_rss"],
     ) == (False, True, True, True, True)
     assert s["cpu_ratio"] == 0.4
-    assert s["ours_max_stall_ms_worst_gc_ms"] == 146.0 and s["ours_stalls_over_50ms_gc_share"] == 0.973
+    assert s["ours_max_stall_ms_worst_gc_ms"] == 146.0
+    assert s["ours_stalls_over_50ms_gc_share"] == 0.973
     rows = triggerer_rows(s)
     # The freeze-on row is information, never a verdict counted in the table.
     assert [ok for _, _, ok in rows] == [False, True, None, True, True]
-    assert "as shipped" in rows[0][0] and rows[0][1] == "150.0 ms (146.0 ms of it GC)"
+    assert "as shipped" in rows[0][0]
+    assert rows[0][1] == "150.0 ms (146.0 ms of it GC)"
     assert "20.0 ms" in rows[2][1]
 
     slow = [
@@ -116,6 +119,8 @@ def test_triggerer_summary_judges_ours_as_shipped_and_feeds_the_run_all_table(
     s = bench_triggerer.summarize(slow, n=1000, duration=65.0, poll=5.0, reps=1, gc_freeze=True)
     bench_triggerer.report(s)
     out = capsys.readouterr().out
-    assert "peer after gc.freeze()" in out and "ours with the freeze" in out
-    assert s["pass_stall"] is None and s["pass_stall_freeze_on"] is False
+    assert "peer after gc.freeze()" in out
+    assert "ours with the freeze" in out
+    assert s["pass_stall"] is None
+    assert s["pass_stall_freeze_on"] is False
     assert [ok for _, _, ok in triggerer_rows(s)] == [None, None, None, False, True]

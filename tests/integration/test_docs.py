@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import importlib
 import json
 import re
 import shlex
@@ -29,6 +30,7 @@ import sys
 import textwrap
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from importlib.metadata import metadata
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -101,7 +103,8 @@ JSON_BLOCKS = [b for b in ALL_BLOCKS if b.lang == "json"]
 def test_the_docs_have_code_blocks_and_markers_are_rare() -> None:
     docs = {b.doc for b in ALL_BLOCKS}
     assert {"README.md", "docs/index.md", "docs/hook.md", "docs/operators.md"} <= docs
-    assert len(PYTHON_BLOCKS) >= 6 and len(BASH_BLOCKS) >= 6
+    assert len(PYTHON_BLOCKS) >= 6
+    assert len(BASH_BLOCKS) >= 6
     marked = [b.id for b in ALL_BLOCKS if b.not_run]
     assert len(marked) <= max(2, len(ALL_BLOCKS) // 10), f"too many not-run blocks: {marked}"
 
@@ -245,12 +248,10 @@ def _templated_strings(dag: Any) -> list[tuple[str, str, str]]:
 
 
 def _check_dag(dag: Any, block: Block) -> None:
-    try:
-        from airflow.serialization.serialized_objects import DagSerialization as Serializer
-    except ImportError:  # Airflow 3.1
-        from airflow.serialization.serialized_objects import SerializedDAG as Serializer
-
-    Serializer.to_dict(dag)  # what the DAG processor stores; fails on what it cannot serialize
+    serialized_objects = importlib.import_module("airflow.serialization.serialized_objects")
+    # DagSerialization on Airflow 3.2+, SerializedDAG on 3.1.
+    serializer = getattr(serialized_objects, "DagSerialization", None) or serialized_objects.SerializedDAG
+    serializer.to_dict(dag)  # what the DAG processor stores; fails on what it cannot serialize
     env = dag.get_template_env()
     for with_logical_date in (True, False):
         if not with_logical_date and block.doc not in LOGICAL_DATE_FREE_DOCS:
@@ -404,8 +405,6 @@ def _env_assignments(command: list[str]) -> tuple[dict[str, str], list[str]]:
 
 
 def _declared_extras() -> set[str]:
-    from importlib.metadata import metadata
-
     return set(metadata("airflow-provider-music").get_all("Provides-Extra") or [])
 
 
@@ -424,7 +423,7 @@ def _provider_config_options() -> set[str]:
 
 
 def check_env(key: str, value: str, where: str) -> list[str]:
-    problems = []
+    problems: list[str] = []
     if key.startswith("AIRFLOW_CONN_"):
         if "<" in value and ">" in value and not value.lstrip().startswith("{"):
             return problems  # a URI with placeholders
@@ -446,53 +445,68 @@ def check_env(key: str, value: str, where: str) -> list[str]:
 
 def check_command(command: list[str], where: str) -> list[str]:
     """What is wrong with one documented shell command (empty when nothing is)."""
-    from airflow_provider_music.emulator.__main__ import build_parser
-
     env, words = _env_assignments(command)
     problems = [p for key, value in env.items() for p in check_env(key, value, where)]
-    if not words:
-        return problems
-    program, args = words[0], words[1:]
+    if words:
+        problems += _check_program(words[0], words[1:], where)
+    return problems
+
+
+def _check_program(program: str, args: list[str], where: str) -> list[str]:
     if program.endswith(("python", "python3")) and args[:2] == ["-m", "airflow_provider_music.emulator"]:
-        emulator_args = args[2:]
-        try:
-            parsed = build_parser().parse_args(emulator_args)
-        except SystemExit:
-            problems.append(f"{where}: the emulator refuses {' '.join(emulator_args)!r}")
-        else:
-            if parsed.port == API_SERVER_PORT:
-                problems.append(
-                    f"{where}: the emulator is started on {API_SERVER_PORT}, the api-server's port"
-                )
-    elif program.endswith(("python", "python3")) and args[:2] == ["-m", "pytest"]:
-        for arg in args[2:]:
-            if not arg.startswith("-") and not (REPO / arg.split("::")[0]).exists():
-                problems.append(f"{where}: no test path {arg}")
-    elif program == "bash" and args:
-        if not (REPO / args[0]).is_file():
-            problems.append(f"{where}: no script {args[0]}")
-    elif program in ("pip", "uv") or (program.endswith("python") and args[:2] == ["-m", "pip"]):
-        for arg in args:
-            extras = re.fullmatch(r"airflow-provider-music\[([\w,-]+)\]", arg)
-            if extras:
-                unknown = set(extras[1].split(",")) - _declared_extras()
-                if unknown:
-                    problems.append(f"{where}: extra(s) {sorted(unknown)} are not declared")
-    elif program == "pytest":
+        return _check_emulator_args(args[2:], where)
+    if program.endswith(("python", "python3")) and args[:2] == ["-m", "pytest"]:
+        return [
+            f"{where}: no test path {arg}"
+            for arg in args[2:]
+            if not arg.startswith("-") and not (REPO / arg.split("::")[0]).exists()
+        ]
+    if program == "bash" and args:
+        return [] if (REPO / args[0]).is_file() else [f"{where}: no script {args[0]}"]
+    if program in ("pip", "uv") or (program.endswith("python") and args[:2] == ["-m", "pip"]):
+        return _check_extras(args, where)
+    if program == "pytest":
         markers = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "-m"]
         text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
-        problems += [f"{where}: no pytest marker {m!r}" for m in markers if f'"{m}:' not in text]
-    elif program == "airflow" and args[:2] == ["dags", "test"] and len(args) >= 3:
-        if args[2] not in _example_dag_ids():
-            problems.append(f"{where}: no example DAG {args[2]!r}")
-    elif (
-        program == "airflow"
-        and args[:3] == ["config", "get-value", "aimlapi"]
+        return [f"{where}: no pytest marker {m!r}" for m in markers if f'"{m}:' not in text]
+    if program == "airflow":
+        return _check_airflow_args(args, where)
+    return []
+
+
+def _check_emulator_args(emulator_args: list[str], where: str) -> list[str]:
+    from airflow_provider_music.emulator.__main__ import build_parser
+
+    try:
+        parsed = build_parser().parse_args(emulator_args)
+    except SystemExit:
+        return [f"{where}: the emulator refuses {' '.join(emulator_args)!r}"]
+    if parsed.port == API_SERVER_PORT:
+        return [f"{where}: the emulator is started on {API_SERVER_PORT}, the api-server's port"]
+    return []
+
+
+def _check_extras(args: list[str], where: str) -> list[str]:
+    problems = []
+    for arg in args:
+        extras = re.fullmatch(r"airflow-provider-music\[([\w,-]+)\]", arg)
+        if extras:
+            unknown = set(extras[1].split(",")) - _declared_extras()
+            if unknown:
+                problems.append(f"{where}: extra(s) {sorted(unknown)} are not declared")
+    return problems
+
+
+def _check_airflow_args(args: list[str], where: str) -> list[str]:
+    if args[:2] == ["dags", "test"] and len(args) >= 3:
+        return [] if args[2] in _example_dag_ids() else [f"{where}: no example DAG {args[2]!r}"]
+    if (
+        args[:3] == ["config", "get-value", "aimlapi"]
         and len(args) >= 4
         and args[3] not in _provider_config_options()
     ):
-        problems.append(f"{where}: [aimlapi] {args[3]} is not an option the provider declares")
-    return problems
+        return [f"{where}: [aimlapi] {args[3]} is not an option the provider declares"]
+    return []
 
 
 @pytest.mark.parametrize("block", BASH_BLOCKS, ids=lambda b: b.id)

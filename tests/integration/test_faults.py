@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from helpers import EMULATOR_KEY, FakeTaskStateStore, TaskDeferred, conn_json, file_size_limit, make_context
 
+from airflow_provider_music.clients import RetryPolicy
 from airflow_provider_music.emulator import Emulator, expected_audio
 from airflow_provider_music.exceptions import (
     AirflowFailException,
@@ -29,15 +30,16 @@ from airflow_provider_music.exceptions import (
     MusicSubmitUncertainError,
     MusicTimeoutError,
 )
+from airflow_provider_music.hooks.music import MusicGenerationHook
 from airflow_provider_music.operators.music import GenerateMusicOperator
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(autouse=True)
-def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("airflow_provider_music._wire.BACKOFF_BASE_S", 0.01)
-    monkeypatch.setattr("airflow_provider_music._wire.BACKOFF_MAX_S", 0.05)
+def faults_fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same retries, with short delays: the default policy of every hook (and so of the trigger)."""
+    monkeypatch.setattr(MusicGenerationHook, "retry_policy", RetryPolicy(base_delay_s=0.01, max_delay_s=0.05))
 
 
 def _run(op: GenerateMusicOperator, store: FakeTaskStateStore) -> dict[str, Any]:
@@ -45,11 +47,15 @@ def _run(op: GenerateMusicOperator, store: FakeTaskStateStore) -> dict[str, Any]
     try:
         manifest = _run_once(op, store)
     except Exception as exc:
-        assert EMULATOR_KEY not in f"{exc} {exc!r} {exc.__cause__!r} {exc.__context__!r}"
+        _assert_no_key_in(exc)
         raise
     assert EMULATOR_KEY not in json.dumps(manifest)
     assert not [name for name in _files_anywhere(op) if EMULATOR_KEY.encode() in Path(name).read_bytes()]
     return manifest
+
+
+def _assert_no_key_in(exc: BaseException) -> None:
+    assert EMULATOR_KEY not in f"{exc} {exc!r} {exc.__cause__!r} {exc.__context__!r}"
 
 
 def _files_anywhere(op: GenerateMusicOperator) -> list[str]:
@@ -60,18 +66,21 @@ def _files_anywhere(op: GenerateMusicOperator) -> list[str]:
 def _run_once(op: GenerateMusicOperator, store: FakeTaskStateStore) -> dict[str, Any]:
     """One try of the task as Airflow runs it: execute, defer, trigger run, resume."""
     try:
-        return op.execute(make_context(store, task_id=op.task_id))
+        manifest: dict[str, Any] = op.execute(make_context(store, task_id=op.task_id))
+        return manifest
     except TaskDeferred as deferred:
         trigger = deferred.trigger
 
         async def first_event() -> dict[str, Any]:
             async for event in trigger.run():
-                return event.payload
+                payload: dict[str, Any] = event.payload
+                return payload
             raise AssertionError("the trigger ended without an event")
 
         event = asyncio.run(asyncio.wait_for(first_event(), 60))
         method = getattr(op, deferred.method_name)
-        return method(make_context(store, task_id=op.task_id), event)
+        resumed: dict[str, Any] = method(make_context(store, task_id=op.task_id), event)
+        return resumed
 
 
 def _op(tmp_path: Path, **kw: Any) -> GenerateMusicOperator:
@@ -162,7 +171,8 @@ def test_429_on_the_post_is_retried_and_creates_one_generation(emulator: Emulato
     manifest = _run(_op(tmp_path), FakeTaskStateStore())
     _assert_delivered(tmp_path, manifest, emulator)
     stats = emulator.stats()
-    assert stats["posts"] == 3 and stats["posts_created"] == 1
+    assert stats["posts"] == 3
+    assert stats["posts_created"] == 1
 
 
 def test_an_expired_audio_url_is_refreshed_by_a_get_never_a_post(emulator: Emulator, tmp_path: Path) -> None:
@@ -170,7 +180,8 @@ def test_an_expired_audio_url_is_refreshed_by_a_get_never_a_post(emulator: Emula
     manifest = _run(_op(tmp_path), FakeTaskStateStore())
     _assert_delivered(tmp_path, manifest, emulator)
     stats = emulator.stats()
-    assert stats["posts"] == 1 and stats["generations"][manifest["generation_id"]]["downloads"] == 3
+    assert stats["posts"] == 1
+    assert stats["generations"][manifest["generation_id"]]["downloads"] == 3
 
 
 # --- failures: a clear error, the right retry semantics, nothing billed twice, nothing left ---------
@@ -273,7 +284,8 @@ def test_a_storage_write_failing_half_way_keeps_the_previous_object(
     (out / "track.wav").write_bytes(b"RIFF-previous-version")
     with pytest.raises(MusicDeliveryError):
         _run(_op(tmp_path), FakeTaskStateStore())
-    assert _files(tmp_path) == ["track.wav"] and (out / "track.wav").read_bytes() == b"RIFF-previous-version"
+    assert _files(tmp_path) == ["track.wav"]
+    assert (out / "track.wav").read_bytes() == b"RIFF-previous-version"
     assert emulator.stats()["posts"] == 1
 
 
@@ -281,8 +293,10 @@ def test_403_out_of_credits_fails_without_retry(emulator: Emulator, tmp_path: Pa
     emulator.add_faults([{"target": "post", "action": "status", "code": 403}])
     with pytest.raises(MusicCreditsError, match="HTTP 403") as info:
         _run(_op(tmp_path), FakeTaskStateStore())
-    assert isinstance(info.value, AirflowFailException) and "Insufficient credits" in str(info.value)
-    assert emulator.stats()["posts"] == 1 and emulator.stats()["posts_created"] == 0
+    assert isinstance(info.value, AirflowFailException)
+    assert "Insufficient credits" in str(info.value)
+    assert emulator.stats()["posts"] == 1
+    assert emulator.stats()["posts_created"] == 0
     _assert_clean_failure(tmp_path)
 
 
@@ -309,7 +323,8 @@ def test_a_bad_key_fails_fast(emulator: Emulator, tmp_path: Path, monkeypatch: p
     monkeypatch.setenv("AIRFLOW_CONN_AIMLAPI_DEFAULT", conn_json(emulator.base_url, key="sk-wrong-key-42"))
     with pytest.raises(MusicAuthError, match="HTTP 401") as info:
         _run(_op(tmp_path), FakeTaskStateStore())
-    assert isinstance(info.value, AirflowFailException) and "sk-wrong-key-42" not in str(info.value)
+    assert isinstance(info.value, AirflowFailException)
+    assert "sk-wrong-key-42" not in str(info.value)
     assert emulator.stats()["posts_created"] == 0
 
 

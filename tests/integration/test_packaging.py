@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tarfile
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
@@ -89,7 +89,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     _run([sys.executable, "-m", "build", "--installer", "uv", "--outdir", out, REPO], env=env, timeout=180)
     wheels = sorted(out.glob("*.whl"))
     sdists = sorted(out.glob("*.tar.gz"))
-    assert len(wheels) == 1 and len(sdists) == 1, sorted(p.name for p in out.iterdir())
+    assert len(wheels) == 1, sorted(p.name for p in out.iterdir())
+    assert len(sdists) == 1, sorted(p.name for p in out.iterdir())
     return Built(wheel=wheels[0], sdist=sdists[0])
 
 
@@ -101,7 +102,7 @@ def wheel_metadata(built: Built) -> Message:
 
 
 @pytest.fixture(scope="module")
-def fresh_venv(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def fresh_venv(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A new virtual environment with the built wheel and the Airflow version this suite runs on."""
     root = tmp_path_factory.mktemp("fresh")
     venv = root / "venv"
@@ -122,7 +123,7 @@ def fresh_venv(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         env=env,
         timeout=300,
     )  # fmt: skip
-    yield venv
+    return venv
 
 
 def _airflow_env(root: Path) -> dict[str, str]:

@@ -60,7 +60,7 @@ def _refused_before_paying(
 
 
 @pytest.fixture
-def bucket(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> str:
+def preflight_bucket(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}", s3_server.airflow_conn_json())
     return s3_server.make_bucket(f"pre-{uuid.uuid4().hex[:12]}")
 
@@ -73,28 +73,30 @@ def _conn_with(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch, conn_id: st
 
 
 @pytest.mark.s3
-def test_a_good_s3_destination_passes_and_the_task_stores(emulator: Emulator, bucket: str) -> None:
+def test_a_good_s3_destination_passes_and_the_task_stores(emulator: Emulator, preflight_bucket: str) -> None:
     emulator.configure(generation_seconds=0)
     op = _generate(
-        f"s3://{bucket}/music/",
+        f"s3://{preflight_bucket}/music/",
         storage_conn_id=CONN_ID,
         object_name="t",
         deferrable=False,
         poll_interval=0.05,
     )
     manifest = op.execute(make_context(FakeTaskStateStore()))
-    assert manifest["uri"] == f"s3://{bucket}/music/t.wav" and emulator.stats()["posts"] == 1
+    assert manifest["uri"] == f"s3://{preflight_bucket}/music/t.wav"
+    assert emulator.stats()["posts"] == 1
 
 
 @pytest.mark.s3
-def test_a_missing_bucket_is_refused_before_paying(emulator: Emulator, bucket: str) -> None:
+def test_a_missing_bucket_is_refused_before_paying(emulator: Emulator, preflight_bucket: str) -> None:
     err = _refused_before_paying(
         emulator,
-        _generate(f"s3://{bucket}-typo/music/", storage_conn_id=CONN_ID),
+        _generate(f"s3://{preflight_bucket}-typo/music/", storage_conn_id=CONN_ID),
         MusicInputError,
-        f"bucket '{bucket}-typo' of s3://{bucket}-typo/music does not exist",
+        f"bucket '{preflight_bucket}-typo' of s3://{preflight_bucket}-typo/music does not exist",
     )
-    assert isinstance(err, AirflowFailException) and CONN_ID + "@" not in str(err)
+    assert isinstance(err, AirflowFailException)
+    assert CONN_ID + "@" not in str(err)
 
 
 @pytest.mark.s3
@@ -108,7 +110,7 @@ def test_a_missing_bucket_is_refused_before_paying(emulator: Emulator, bucket: s
 def test_refused_credentials_are_refused_before_paying(
     emulator: Emulator,
     s3_server: S3Server,
-    bucket: str,
+    preflight_bucket: str,
     monkeypatch: pytest.MonkeyPatch,
     changes: dict[str, str],
     code: str,
@@ -117,7 +119,7 @@ def test_refused_credentials_are_refused_before_paying(
     conn_id = _conn_with(s3_server, monkeypatch, f"music_s3_bad_{code.lower()}", **changes)
     err = _refused_before_paying(
         emulator,
-        _generate(f"s3://{bucket}/music/", storage_conn_id=conn_id),
+        _generate(f"s3://{preflight_bucket}/music/", storage_conn_id=conn_id),
         MusicInputError,
         f"S3 refused the credentials of storage connection '{conn_id}' .*{code}",
     )
@@ -126,7 +128,7 @@ def test_refused_credentials_are_refused_before_paying(
 
 @pytest.mark.s3
 def test_an_unreachable_endpoint_is_a_retryable_error_before_paying(
-    emulator: Emulator, s3_server: S3Server, bucket: str, monkeypatch: pytest.MonkeyPatch
+    emulator: Emulator, s3_server: S3Server, preflight_bucket: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with socket.socket() as sock:  # a port nothing listens on
         sock.bind(("127.0.0.1", 0))
@@ -139,7 +141,7 @@ def test_an_unreachable_endpoint_is_a_retryable_error_before_paying(
     )
     err = _refused_before_paying(
         emulator,
-        _generate(f"s3://{bucket}/music/", storage_conn_id=conn_id),
+        _generate(f"s3://{preflight_bucket}/music/", storage_conn_id=conn_id),
         MusicDeliveryError,
         "Could not reach the storage",
     )
@@ -148,12 +150,17 @@ def test_an_unreachable_endpoint_is_a_retryable_error_before_paying(
 
 @pytest.mark.s3
 def test_a_misspelled_storage_connection_is_named_and_never_falls_back(
-    emulator: Emulator, bucket: str, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+    emulator: Emulator,
+    preflight_bucket: str,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Bug 4: amazon logged "switching to empty", the task paid and waited, then failed with the
     connection id inside the URI of the message (s3://my_s3_typo@my-bucket/...)."""
     for kw in ({"storage_conn_id": "my_s3_typo"}, {}):
-        destination = f"s3://{bucket}/music/" if kw else f"s3://my_s3_typo@{bucket}/music/"
+        destination = (
+            f"s3://{preflight_bucket}/music/" if kw else f"s3://my_s3_typo@{preflight_bucket}/music/"
+        )
         err = _refused_before_paying(
             emulator, _generate(destination, **kw), MusicInputError, "'my_s3_typo' .*does not exist"
         )
@@ -165,32 +172,46 @@ def test_a_misspelled_storage_connection_is_named_and_never_falls_back(
 @pytest.mark.s3
 @pytest.mark.parametrize("if_exists", ["skip", "fail"])
 def test_skip_and_fail_find_the_object_on_s3_before_paying(
-    emulator: Emulator, s3_server: S3Server, bucket: str, if_exists: str
+    emulator: Emulator, s3_server: S3Server, preflight_bucket: str, if_exists: str
 ) -> None:
-    s3_server.client().put_object(Bucket=bucket, Key="daily/2026-11-28.mp3", Body=b"ID3-earlier-track")
-    s3_server.client().put_object(Bucket=bucket, Key="daily/2026-11-28-other.wav", Body=b"RIFF-not-it")
+    s3_server.client().put_object(
+        Bucket=preflight_bucket, Key="daily/2026-11-28.mp3", Body=b"ID3-earlier-track"
+    )
+    s3_server.client().put_object(
+        Bucket=preflight_bucket, Key="daily/2026-11-28-other.wav", Body=b"RIFF-not-it"
+    )
     op = _generate(
-        f"s3://{bucket}/daily/", storage_conn_id=CONN_ID, object_name="2026-11-28", if_exists=if_exists
+        f"s3://{preflight_bucket}/daily/",
+        storage_conn_id=CONN_ID,
+        object_name="2026-11-28",
+        if_exists=if_exists,
     )
     if if_exists == "fail":
         _refused_before_paying(emulator, op, MusicDestinationExistsError, r"2026-11-28\.mp3 already exists")
         return
     manifest = op.execute(make_context(FakeTaskStateStore()))
-    assert manifest["skipped"] is True and manifest["uri"] == f"s3://{bucket}/daily/2026-11-28.mp3"
+    assert manifest["skipped"] is True
+    assert manifest["uri"] == f"s3://{preflight_bucket}/daily/2026-11-28.mp3"
     assert emulator.stats()["posts"] == 0
 
 
 @pytest.mark.s3
-def test_the_sensor_checks_before_it_defers(emulator: Emulator, bucket: str) -> None:
+def test_the_sensor_checks_before_it_defers(emulator: Emulator, preflight_bucket: str) -> None:
     gen_id = MusicGenerationHook().submit_generation("p")  # the two-task form: the submit task has paid
     sensor = MusicGenerationSensor(
-        task_id="wait", generation_id=gen_id, destination=f"s3://{bucket}-typo/x/", storage_conn_id=CONN_ID
+        task_id="wait",
+        generation_id=gen_id,
+        destination=f"s3://{preflight_bucket}-typo/x/",
+        storage_conn_id=CONN_ID,
     )
     with pytest.raises(MusicInputError, match="does not exist") as info:
         sensor.execute(make_context())  # not TaskDeferred: no wait for a track that cannot be stored
     assert str(info.value).endswith(f"Checked before waiting for generation {gen_id}.")
     ok = MusicGenerationSensor(
-        task_id="wait", generation_id=gen_id, destination=f"s3://{bucket}/x/", storage_conn_id=CONN_ID
+        task_id="wait",
+        generation_id=gen_id,
+        destination=f"s3://{preflight_bucket}/x/",
+        storage_conn_id=CONN_ID,
     )
     with pytest.raises(TaskDeferred):
         ok.execute(make_context())
@@ -198,16 +219,17 @@ def test_the_sensor_checks_before_it_defers(emulator: Emulator, bucket: str) -> 
 
 
 @pytest.mark.s3
-def test_storage_errors_never_show_the_connection_id(emulator: Emulator, bucket: str) -> None:
+def test_storage_errors_never_show_the_connection_id(emulator: Emulator, preflight_bucket: str) -> None:
     """Past the checks (the bucket goes away during the wait), the error names the URI without it."""
     emulator.configure(generation_seconds=0)
     gen_id = MusicGenerationHook().submit_generation("p", music_length_ms=10_000)
     sensor = MusicGenerationSensor(
-        task_id="store", generation_id=gen_id, destination=f"s3://{CONN_ID}@{bucket}-gone/x/t.wav"
+        task_id="store", generation_id=gen_id, destination=f"s3://{CONN_ID}@{preflight_bucket}-gone/x/t.wav"
     )
     with pytest.raises(MusicDeliveryError) as info:
         sensor.execute_complete(make_context(), {"status": "success", "generation_id": gen_id})
-    assert f"s3://{bucket}-gone/x" in str(info.value) and CONN_ID not in str(info.value)
+    assert f"s3://{preflight_bucket}-gone/x" in str(info.value)
+    assert CONN_ID not in str(info.value)
 
 
 # --- the [amazon] extra missing: a real environment without the packages -------------------------------
@@ -304,7 +326,8 @@ def test_s3_without_the_extra_names_the_pip_line_before_paying(
         [sys.executable, "-S", "-c", _CHILD, task], capture_output=True, text=True, env=env, timeout=300
     )
     out = result.stdout.strip().splitlines()
-    assert result.returncode == 0 and out, (result.stdout + result.stderr)[-3000:]
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert out, (result.stdout + result.stderr)[-3000:]
     message = json.loads(out[-1].removeprefix("REFUSED "))
     assert PIP_LINE in message.splitlines(), message  # the exact line, on a line of its own
     assert message.startswith("Storing to s3:// needs a package this environment lacks")

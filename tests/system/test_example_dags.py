@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -53,12 +54,11 @@ class _Event:
 
 
 def _consumer_task() -> Any:
-    import importlib.util
-
     spec = importlib.util.spec_from_file_location(
         "consumer", REPO / "example_dags" / "example_music_consumer.py"
     )
-    assert spec and spec.loader
+    assert spec
+    assert spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.path.insert(0, str(REPO / "example_dags"))
     try:
@@ -81,7 +81,8 @@ def _env(emulator: Emulator, out: Path) -> dict[str, str]:
 
 def _check_track(path: Path, manifest: dict[str, object], emulator: Emulator) -> None:
     data = path.read_bytes()
-    assert data[:4] == b"RIFF" and data[8:12] == b"WAVE"
+    assert data[:4] == b"RIFF"
+    assert data[8:12] == b"WAVE"
     served = emulator.stats()["generations"][manifest["generation_id"]]
     assert manifest["size_bytes"] == served["size_bytes"] == len(data)
     assert manifest["sha256"] == served["sha256"]
@@ -94,14 +95,16 @@ def test_daily_dag_stores_a_real_track(emulator: Emulator, airflow_home: Path, t
     track = tmp_path / "daily" / "2026-03-04.wav"
     manifest = xcom_values("example_music_daily", "wait_and_store")[-1]
     _check_track(track, manifest, emulator)
-    assert manifest["duration_seconds"] == 30.0 and "Wednesday 04 March 2026" in manifest["prompt"]
+    assert manifest["duration_seconds"] == 30.0
+    assert "Wednesday 04 March 2026" in manifest["prompt"]
     assert json.loads((tmp_path / "daily" / "2026-03-04.json").read_text())["sha256"] == manifest["sha256"]
     assert xcom_values("example_music_daily", "submit", "generation_id")[-1] == manifest["generation_id"]
     assert emulator.stats()["posts"] == 1
 
     # the track was emitted as an asset event through the alias, URI without connection id
     events = asset_events(f"file://{track}")
-    assert events and events[-1]["sha256"] == manifest["sha256"]
+    assert events
+    assert events[-1]["sha256"] == manifest["sha256"]
     assert events[-1]["sidecar_uri"] == f"file://{tmp_path}/daily/2026-03-04.json"
 
     # and the consumer DAG, scheduled on that alias, reads the manifest it points to
@@ -128,7 +131,8 @@ def test_one_task_dag(emulator: Emulator, airflow_home: Path, tmp_path: Path) ->
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     manifest = xcom_values("example_music_one_task", "generate")[-1]
     _check_track(tmp_path / "one_task" / "2026-03-06.wav", manifest, emulator)
-    assert manifest["duration_seconds"] == 20.0 and emulator.stats()["posts"] == 1
+    assert manifest["duration_seconds"] == 20.0
+    assert emulator.stats()["posts"] == 1
 
 
 def test_daily_dag_runs_without_a_logical_date(

@@ -14,11 +14,15 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 import airflow_provider_music
-from airflow_provider_music.defaults import CONN_TYPE, DEFAULT_CONN_ID
-from airflow_provider_music.get_provider_info import get_provider_info
+from airflow_provider_music.defaults import CONN_TYPE, CONNECTION_EXTRA_TIMEOUT, DEFAULT_CONN_ID
+from airflow_provider_music.get_provider_info import DESCRIPTION, get_provider_info
+from airflow_provider_music.hooks.music import MusicGenerationHook
+from airflow_provider_music.triggers.music import MusicGenerationTrigger
+from airflow_provider_music.version_compat import AIRFLOW_V_3_2_PLUS
 
 REPO = Path(__file__).resolve().parents[2]
 ENTRY_POINT = "airflow_provider_music.get_provider_info:get_provider_info"
@@ -46,15 +50,27 @@ def _import_string(dotted: str) -> Any:
 def test_names_and_version(info: dict[str, Any]) -> None:
     assert info["package-name"] == "airflow-provider-music"
     assert info["versions"] == [airflow_provider_music.__version__]
-    assert info["name"].strip() and info["description"].strip()
+    assert info["name"].strip()
+    assert info["description"].strip()
 
 
 def test_version_matches_pyproject_and_installed_distribution() -> None:
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+
-    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
+    project = pyproject["project"]
     assert project["name"] == get_provider_info()["package-name"]
-    assert project["version"] == airflow_provider_music.__version__
+    # One place for the version: pyproject declares it dynamic and hatch reads ``__version__``.
+    assert "version" not in project
+    assert "version" in project["dynamic"]
+    version_file = REPO / pyproject["tool"]["hatch"]["version"]["path"]
+    assert version_file.resolve() == Path(str(airflow_provider_music.__file__)).resolve()
     assert importlib.metadata.version("airflow-provider-music") == airflow_provider_music.__version__
+
+
+def test_config_options_were_added_in_a_released_version(info: dict[str, Any]) -> None:
+    for section in info["config"].values():
+        for option in section["options"].values():
+            assert option["version_added"] in info["versions"]
 
 
 def test_entry_point_points_here() -> None:
@@ -66,8 +82,6 @@ def test_entry_point_points_here() -> None:
 
 def test_valid_against_airflows_provider_info_schema(info: dict[str, Any]) -> None:
     """Airflow validates every provider's info with this schema when it discovers providers."""
-    import jsonschema
-
     schema_file = Path(str(importlib.import_module("airflow").__file__)).parent / "provider_info.schema.json"
     jsonschema.validate(info, json.loads(schema_file.read_text()))
 
@@ -91,16 +105,12 @@ def test_every_integration_referenced_is_declared(info: dict[str, Any]) -> None:
 
 
 def test_trigger_serializes_to_a_listed_module(info: dict[str, Any]) -> None:
-    from airflow_provider_music.triggers.music import MusicGenerationTrigger
-
     classpath, _ = MusicGenerationTrigger("gen:elevenlabs/eleven_music", deadline=0.0).serialize()
     listed = {m for entry in info["triggers"] for m in entry["python-modules"]}
     assert classpath.rpartition(".")[0] in listed
 
 
 def test_connection_type_agrees_with_the_hook(connection_type: dict[str, Any]) -> None:
-    from airflow_provider_music.hooks.music import MusicGenerationHook
-
     hook_class = _import_string(connection_type["hook-class-name"])
     assert hook_class is MusicGenerationHook
     assert connection_type["connection-type"] == hook_class.conn_type == CONN_TYPE == "aimlapi"
@@ -116,15 +126,11 @@ def test_connection_type_agrees_with_the_hook(connection_type: dict[str, Any]) -
 
 def test_hook_name_declared_for_the_connection_form(connection_type: dict[str, Any]) -> None:
     """Airflow >= 3.2 lists connection types from provider info without importing hooks."""
-    from airflow_provider_music.hooks.music import MusicGenerationHook
-
     assert connection_type.get("hook-name") == MusicGenerationHook.hook_name
 
 
 def test_ui_field_behaviour_agrees_with_the_hook(connection_type: dict[str, Any]) -> None:
     """Airflow 3.1 reads the hook's method, Airflow >= 3.2 the provider info: both must say the same."""
-    from airflow_provider_music.hooks.music import MusicGenerationHook
-
     declared = connection_type["ui-field-behaviour"]
     from_hook = MusicGenerationHook.get_ui_field_behaviour()
     assert set(declared) <= {"hidden-fields", "relabeling", "placeholders"}
@@ -147,8 +153,6 @@ def test_ui_field_behaviour_keeps_the_fields_the_hook_reads(connection_type: dic
 def test_providers_manager_sees_the_same(connection_type: dict[str, Any]) -> None:
     """What the running Airflow in this environment registers from the entry point."""
     from airflow.providers_manager import ProvidersManager
-
-    from airflow_provider_music.hooks.music import MusicGenerationHook
 
     manager = ProvidersManager()
     assert "airflow-provider-music" in manager.providers
@@ -199,11 +203,10 @@ def test_description_survives_airflows_display_filter(info: dict[str, Any]) -> N
     """
     from airflow.api_fastapi.core_api.services.public.providers import _provider_mapper
 
-    from airflow_provider_music.get_provider_info import DESCRIPTION
-
     assert info["description"] == DESCRIPTION
     assert not set("`_<>") & set(DESCRIPTION), DESCRIPTION
-    assert "Eleven Music" in DESCRIPTION and "elevenmusic" not in DESCRIPTION.lower()
+    assert "Eleven Music" in DESCRIPTION
+    assert "elevenmusic" not in DESCRIPTION.lower()
     from airflow.providers_manager import ProvidersManager
 
     shown = _provider_mapper(ProvidersManager().providers["airflow-provider-music"]).description
@@ -212,8 +215,6 @@ def test_description_survives_airflows_display_filter(info: dict[str, Any]) -> N
 
 def test_providers_list_shows_the_description_whole() -> None:
     """The command a user types, in a fresh process."""
-    from airflow_provider_music.get_provider_info import DESCRIPTION
-
     out = subprocess.run(
         [sys.executable, "-m", "airflow", "providers", "list", "--output", "json"],
         capture_output=True,
@@ -230,34 +231,26 @@ def test_providers_list_shows_the_description_whole() -> None:
 
 
 def test_conn_fields_declare_the_timeout_the_hook_reads(connection_type: dict[str, Any]) -> None:
-    from airflow_provider_music.defaults import CONNECTION_EXTRA_TIMEOUT
-
     fields = connection_type["conn-fields"]
     assert set(fields) == {CONNECTION_EXTRA_TIMEOUT} == {"timeout"}
     field = fields["timeout"]
-    assert field["label"].strip() and field["description"].strip()
+    assert field["label"].strip()
+    assert field["description"].strip()
     assert field["schema"]["type"] == ["number", "null"]  # empty in the form: the hook's default
     assert field["schema"]["minimum"] > 0
 
 
 def test_conn_fields_valid_against_airflows_provider_yaml_schema(connection_type: dict[str, Any]) -> None:
     """Airflow >= 3.2 documents ``conn-fields`` in provider.yaml's schema; Airflow 3.1 has no such entry."""
-    import jsonschema
-
     schema_file = Path(str(importlib.import_module("airflow").__file__)).parent / "provider.yaml.schema.json"
     if not schema_file.is_file():
         pytest.skip("this Airflow ships no provider.yaml schema")
     schema = json.loads(schema_file.read_text())
     entry = schema["properties"]["connection-types"]["items"]["properties"].get("conn-fields")
     if entry is None:
-        assert _airflow_version() < (3, 2), "Airflow >= 3.2 should know conn-fields"
+        assert not AIRFLOW_V_3_2_PLUS, "Airflow >= 3.2 should know conn-fields"
         pytest.skip("this Airflow (< 3.2) has no conn-fields; the Extra box is used instead")
     jsonschema.validate(connection_type["conn-fields"], entry)
-
-
-def _airflow_version() -> tuple[int, int]:
-    major, minor = importlib.metadata.version("apache-airflow-core").split(".")[:2]
-    return int(major), int(minor)
 
 
 @pytest.mark.parametrize(("stored", "expected"), [(45, 45.0), (7.5, 7.5), (None, None)])
@@ -265,8 +258,6 @@ def test_the_value_a_conn_field_stores_is_the_hooks_timeout(
     connection_type: dict[str, Any], monkeypatch: pytest.MonkeyPatch, stored: Any, expected: Any
 ) -> None:
     """The form stores each conn-field as ``extra[<field name>]`` (``null`` when left empty)."""
-    from airflow_provider_music.hooks.music import MusicGenerationHook
-
     (name,) = connection_type["conn-fields"]
     conn = {"conn_type": CONN_TYPE, "password": "k", "host": "http://127.0.0.1:9", "extra": {name: stored}}
     monkeypatch.setenv("AIRFLOW_CONN_FROM_FORM", json.dumps(conn))
@@ -277,7 +268,7 @@ def test_connection_form_gets_the_typed_field_on_airflow_3_2_and_later(
     connection_type: dict[str, Any],
 ) -> None:
     """What the api-server sends the connection form (the browser test drives the form itself)."""
-    if _airflow_version() < (3, 2):
+    if not AIRFLOW_V_3_2_PLUS:
         pytest.skip("Airflow 3.1 reads no conn-fields: the timeout goes into the Extra box")
     from airflow.api_fastapi.core_api.services.ui.connections import HookMetaService
 

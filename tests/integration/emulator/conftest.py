@@ -22,22 +22,26 @@ DEFAULTS = {
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
+def module_emulator() -> Iterator[Emulator]:
+    """One in-thread emulator for the whole test module (the suite-wide ``emulator`` is another)."""
     with Emulator(generation_seconds=0.3) as emu:
         yield emu
 
 
 @pytest.fixture
-def emu(emulator: Emulator) -> Emulator:
+def clean_emulator(module_emulator: Emulator) -> Emulator:
     """The module's emulator with no generations, counters or faults and default config."""
-    emulator.reset()
-    emulator.configure(**DEFAULTS)
-    return emulator
+    module_emulator.reset()
+    module_emulator.configure(**DEFAULTS)
+    return module_emulator
 
 
 @pytest.fixture
-def client(emu: Emulator) -> Iterator[httpx.Client]:
+def emulator_client(clean_emulator: Emulator) -> Iterator[httpx.Client]:
+    """An authenticated client of the clean emulator's API."""
     with httpx.Client(
-        base_url=emu.base_url, headers={"Authorization": f"Bearer {emu.api_key}"}, timeout=10
+        base_url=clean_emulator.base_url,
+        headers={"Authorization": f"Bearer {clean_emulator.api_key}"},
+        timeout=10,
     ) as c:
         yield c

@@ -67,7 +67,8 @@ def test_cli_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
     # Open keep-alive connections (75 s idle timeout) do not hold the shutdown: far less than that.
     assert time.monotonic() - started < 30
     assert "POST /v2/generate/audio -> 200" in stderr
-    assert "cli-secret-key" not in stderr and "signature" not in stderr
+    assert "cli-secret-key" not in stderr
+    assert "signature" not in stderr
 
 
 def test_cli_help() -> None:

@@ -23,8 +23,10 @@ def walk_mp3_frames(data: bytes) -> int:
     frames = 0
     while pos < len(data):
         b0, b1, b2, _ = data[pos : pos + 4]
-        assert b0 == 0xFF and b1 == 0xFB, f"no frame sync at {pos}"
-        assert b2 >> 4 in MP3_BITRATES_KBPS and (b2 >> 2) & 3 == 0  # 128 kbit/s, 44.1 kHz
+        assert b0 == 0xFF, f"no frame sync at {pos}"
+        assert b1 == 0xFB, f"no frame sync at {pos}"
+        assert b2 >> 4 in MP3_BITRATES_KBPS
+        assert (b2 >> 2) & 3 == 0  # 128 kbit/s, 44.1 kHz
         padding = (b2 >> 1) & 1
         pos += 144 * 128_000 // 44_100 + padding
         frames += 1
@@ -35,7 +37,8 @@ def walk_mp3_frames(data: bytes) -> int:
 @pytest.mark.parametrize("length_ms", [10_000, 12_340, 300_000])
 def test_wav_header_consistent_with_length(length_ms: int) -> None:
     head = next(wav_stream(length_ms))
-    assert head[:4] == b"RIFF" and head[8:16] == b"WAVEfmt "
+    assert head[:4] == b"RIFF"
+    assert head[8:16] == b"WAVEfmt "
     (riff_size,) = struct.unpack("<I", head[4:8])
     (data_size,) = struct.unpack("<I", head[40:44])
     frames = length_ms * 44_100 // 1000
@@ -79,7 +82,7 @@ def test_mp3_with_id3_tag() -> None:
 
 
 def test_bad_arguments() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown audio format 'flac'"):
         expected_audio("flac", 10_000)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="length_ms must be a non-negative integer"):
         list(wav_stream(-1))

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from helpers import EMULATOR_KEY, conn_json
 
+from airflow_provider_music.clients import RetryPolicy
 from airflow_provider_music.emulator import Emulator
 from airflow_provider_music.exceptions import (
     MusicInputError,
@@ -59,19 +60,20 @@ def schemeless(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> str:
     """``aimlapi_default`` with host ``127.0.0.1:PORT``: https is assumed, the emulator speaks HTTP."""
     host = f"127.0.0.1:{emulator.port}"
     monkeypatch.setenv("AIRFLOW_CONN_AIMLAPI_DEFAULT", conn_json(host))
-    monkeypatch.setattr("airflow_provider_music._wire.BACKOFF_BASE_S", 0.01)
     return host
 
 
 def _says_tls_and_http_hint(text: str, host: str) -> None:
-    assert f"https://{host}" in text and "TLS handshake failed" in text, text
+    assert f"https://{host}" in text, text
+    assert "TLS handshake failed" in text, text
     assert f"set the host to http://{host}" in text, text
     assert "the request was not sent" in text
-    assert EMULATOR_KEY not in text and "__cause__" not in text
+    assert EMULATOR_KEY not in text
+    assert "__cause__" not in text
 
 
 def test_tls_to_plain_http_is_a_clear_error_and_no_post(emulator: Emulator, schemeless: str) -> None:
-    hook = MusicGenerationHook(max_attempts=2)
+    hook = MusicGenerationHook(retry_policy=RetryPolicy(max_attempts=2, base_delay_s=0.01))
     ok, message = hook.test_connection()  # raised AttributeError: 'str' object has no attribute ...
     assert ok is False
     _says_tls_and_http_hint(message, schemeless)
@@ -80,7 +82,8 @@ def test_tls_to_plain_http_is_a_clear_error_and_no_post(emulator: Emulator, sche
     _says_tls_and_http_hint(str(get.value), schemeless)
     with pytest.raises(MusicUnreachableError) as post:
         hook.submit_generation("lofi")  # retried: it never left, so nothing can be billed twice
-    assert not isinstance(post.value, MusicSubmitUncertainError) and post.value.cause == "tls"
+    assert not isinstance(post.value, MusicSubmitUncertainError)
+    assert post.value.cause == "tls"
     _says_tls_and_http_hint(str(post.value), schemeless)
     with pytest.raises(MusicUnreachableError) as aget:
         _aget(MusicGenerationHook(max_attempts=1))
@@ -184,13 +187,17 @@ def test_an_untrusted_certificate_is_not_an_uncertain_post(
         hook.submit_generation("p")
     assert not isinstance(post.value, MusicSubmitUncertainError)
     text = str(post.value)
-    assert f"https://127.0.0.1:{srv.port}" in text and "certificate was not accepted" in text
-    assert "CERTIFICATE_VERIFY_FAILED" in text and "http://" not in text  # no scheme hint: it was explicit
+    assert f"https://127.0.0.1:{srv.port}" in text
+    assert "certificate was not accepted" in text
+    assert "CERTIFICATE_VERIFY_FAILED" in text
+    assert "http://" not in text
     with pytest.raises(MusicUnreachableError, match="certificate was not accepted"):
         _aget(MusicGenerationHook(max_attempts=1))
     ok, message = hook.test_connection()
-    assert not ok and "certificate was not accepted" in message
-    assert srv.accepted >= 3 and srv.received == []  # handshakes only: no request was ever sent
+    assert not ok
+    assert "certificate was not accepted" in message
+    assert srv.accepted >= 3
+    assert srv.received == []
 
 
 # --- proxies --------------------------------------------------------------------------------------
@@ -219,15 +226,19 @@ def test_a_proxy_that_refuses_the_tunnel_is_unreachable(
     monkeypatch.setenv("AIRFLOW_CONN_AIMLAPI_DEFAULT", conn_json("https://api.music.test"))
     with pytest.raises(MusicUnreachableError) as post:
         MusicGenerationHook(max_attempts=1).submit_generation("p")
-    assert post.value.cause == "proxy" and not isinstance(post.value, MusicSubmitUncertainError)
+    assert post.value.cause == "proxy"
+    assert not isinstance(post.value, MusicSubmitUncertainError)
     with pytest.raises(MusicUnreachableError) as aget:
         _aget(MusicGenerationHook(max_attempts=1))
     assert aget.value.cause == "proxy"
     for text in (str(post.value), str(aget.value)):
-        assert "https://api.music.test" in text and "proxy" in text
-        assert "proxy-pw-123" not in text and EMULATOR_KEY not in text
+        assert "https://api.music.test" in text
+        assert "proxy" in text
+        assert "proxy-pw-123" not in text
+        assert EMULATOR_KEY not in text
     # Only CONNECTs reached the proxy: no request (nor the key) for the API went through it.
-    assert proxy.received and all(r.startswith(b"CONNECT api.music.test:443") for r in proxy.received)
+    assert proxy.received
+    assert all(r.startswith(b"CONNECT api.music.test:443") for r in proxy.received)
     assert not any(EMULATOR_KEY.encode() in r for r in proxy.received)
 
 
@@ -264,10 +275,12 @@ def test_a_dns_failure_is_unreachable_on_both_sides(monkeypatch: pytest.MonkeyPa
     with pytest.raises(MusicUnreachableError) as aget:
         _aget(MusicGenerationHook(max_attempts=1))
     for err in (post.value, aget.value):
-        assert err.cause == "dns" and "https://api.music-nowhere.test" in str(err)
+        assert err.cause == "dns"
+        assert "https://api.music-nowhere.test" in str(err)
         assert "host name could not be resolved" in str(err)
     ok, message = MusicGenerationHook().test_connection()
-    assert not ok and "could not be resolved" in message
+    assert not ok
+    assert "could not be resolved" in message
 
 
 # --- a connection of another type ----------------------------------------------------------------------
@@ -314,7 +327,8 @@ def test_a_connection_of_another_type_is_refused_before_any_request(
     assert len(errors) == 5
     for text in errors:
         assert f"Connection 'my_aws' is of type {named}, not 'aimlapi'" in text, text
-        assert AWS_SECRET not in text and "AKIAEXAMPLE" not in text
+        assert AWS_SECRET not in text
+        assert "AKIAEXAMPLE" not in text
     _nothing_arrived(emulator, before)  # not even a connection: the secret went nowhere
 
 
@@ -331,13 +345,15 @@ def test_the_type_check_ignores_case_and_spaces(emulator: Emulator, monkeypatch:
 
 def test_test_connection_never_raises(monkeypatch: pytest.MonkeyPatch) -> None:
     ok, message = MusicGenerationHook("no_such_connection_anywhere").test_connection()
-    assert ok is False and "no_such_connection_anywhere" in message
+    assert ok is False
+    assert "no_such_connection_anywhere" in message
     monkeypatch.setenv(
         "AIRFLOW_CONN_BROKEN",
         json.dumps({"conn_type": "aimlapi", "password": "k" * 8, "host": "http://[::1"}),
     )
     ok, message = MusicGenerationHook("broken").test_connection()
-    assert ok is False and "not a valid URL" in message
+    assert ok is False
+    assert "not a valid URL" in message
 
 
 def _documented_messages() -> dict[str, str]:

@@ -2,29 +2,29 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from airflow.sdk import DAG
-from helpers import FakeTaskStateStore, TaskDeferred, make_context
+from airflow.sdk import DAG, AssetAlias
+from helpers import FakeTaskStateStore, TaskDeferred, fake_ti, make_context
 
-from airflow_provider_music import _wire
-from airflow_provider_music._state import RecordedGeneration
 from airflow_provider_music.defaults import STATE_KEY_GENERATION_ID
 from airflow_provider_music.emulator import Emulator, expected_audio
-from airflow_provider_music.exceptions import MusicInputError
+from airflow_provider_music.exceptions import MusicDestinationExistsError, MusicInputError
 from airflow_provider_music.hooks.music import MusicGenerationHook
+from airflow_provider_music.integration import LINEAGE_RUN_FACET, RecordedGeneration
 from airflow_provider_music.operators.music import GenerateMusicOperator, SubmitMusicGenerationOperator
 from airflow_provider_music.triggers.music import MusicGenerationTrigger
+from airflow_provider_music.wire import client_request_id
 
 pytestmark = pytest.mark.integration
 
 
 def same_usage(reported: object, served: dict[str, object]) -> bool:
     """The usage recorded equals what the emulator charged (the USD amount as a decimal string)."""
-    from decimal import Decimal
-
     assert isinstance(reported, dict), reported
     return reported["credits_used"] == served["credits_used"] and Decimal(
         str(reported["usd_spent"])
@@ -43,11 +43,12 @@ def test_submit_returns_and_pushes_the_id_usage_and_client_request_id(emulator: 
     gen_id = SubmitMusicGenerationOperator(task_id="s", prompt="p", music_length_ms="20000").execute(context)
     served = emulator.stats()["generations"][gen_id]
     assert served["music_length_ms"] == 20000
-    request_id = _wire.client_request_id("dag", "run1", "task", -1)
+    request_id = client_request_id("dag", "run1", "task", -1)
     assert served["client_request_id"] == request_id  # the header the service received
-    pushed = context["ti"].pushed
+    pushed = fake_ti(context).pushed
     assert set(pushed) == {"generation_id", "usage", "client_request_id"}
-    assert pushed["generation_id"] == gen_id and pushed["client_request_id"] == request_id
+    assert pushed["generation_id"] == gen_id
+    assert pushed["client_request_id"] == request_id
     assert same_usage(pushed["usage"], served["usage"])  # what the service reported
     assert isinstance(pushed["usage"]["usd_spent"], str)  # a decimal string, never a float
     assert STATE_KEY_GENERATION_ID not in store.data
@@ -60,11 +61,11 @@ def test_the_client_request_id_follows_the_task_instance_never_the_try(emulator:
         context = make_context(
             dag_id="daily", run_id="manual__2026-01-01", task_id="submit", map_index=map_index
         )
-        context["ti"].try_number = try_number
+        fake_ti(context).try_number = try_number
         gen_id = SubmitMusicGenerationOperator(task_id="submit", prompt="p").execute(context)
         sent.append(emulator.stats()["generations"][gen_id]["client_request_id"])
     assert sent[0] == sent[1] != sent[2]
-    assert sent[0] == _wire.client_request_id("daily", "manual__2026-01-01", "submit", -1)
+    assert sent[0] == client_request_id("daily", "manual__2026-01-01", "submit", -1)
 
 
 @pytest.mark.parametrize("reported", ["body", "headers", "none"])
@@ -72,7 +73,7 @@ def test_usage_is_what_the_service_reported_wherever_it_did(emulator: Emulator, 
     emulator.configure(usage=reported)
     context = make_context()
     gen_id = SubmitMusicGenerationOperator(task_id="s", prompt="p").execute(context)
-    pushed = context["ti"].pushed["usage"]
+    pushed = fake_ti(context).pushed["usage"]
     if reported == "none":
         assert pushed is None  # never estimated
     else:
@@ -86,20 +87,24 @@ def test_submit_retry_reattaches_instead_of_posting_again(emulator: Emulator) ->
     def worker_dies(key: str, value: object) -> None:
         raise SystemExit("worker killed between the POST and the task's success")
 
-    crashed["ti"].xcom_push = worker_dies
+    fake_ti(crashed).xcom_push = worker_dies  # type: ignore[method-assign]
     with pytest.raises(SystemExit):
         SubmitMusicGenerationOperator(task_id="s", prompt="p").execute(crashed)
     first = _recorded(store)
     retry = make_context(store)
     second = SubmitMusicGenerationOperator(task_id="s", prompt="p").execute(retry)
-    assert first.generation_id == second and emulator.stats()["posts"] == 1
+    assert first.generation_id == second
+    assert emulator.stats()["posts"] == 1
     # the retry hands on what the first try's POST reported: usage and client request id survive
     served = emulator.stats()["generations"][second]
-    assert retry["ti"].pushed["usage"] == first.usage and same_usage(first.usage, served["usage"])
-    assert retry["ti"].pushed["client_request_id"] == served["client_request_id"] == first.client_request_id
+    assert fake_ti(retry).pushed["usage"] == first.usage
+    assert same_usage(first.usage, served["usage"])
+    pushed = fake_ti(retry).pushed
+    assert pushed["client_request_id"] == served["client_request_id"] == first.client_request_id
     # a successful try clears the record: a deliberate rerun (task cleared) makes new music
     third = SubmitMusicGenerationOperator(task_id="s", prompt="p").execute(make_context(store))
-    assert third != second and emulator.stats()["posts"] == 2
+    assert third != second
+    assert emulator.stats()["posts"] == 2
 
 
 def test_rendered_prompt_is_validated_before_any_request(emulator: Emulator) -> None:
@@ -135,13 +140,15 @@ def test_generate_defers_then_delivers_and_forgets(emulator: Emulator, tmp_path:
     # Resumed in another process: a fresh operator object; only the durable record carries over.
     resumed = GenerateMusicOperator(task_id="g", prompt="p", destination=f"{tmp_path}/", object_name="t")
     manifest = resumed.execute_complete(make_context(store), {"status": "success", "generation_id": gen_id})
-    assert manifest["uri"] == f"file://{tmp_path}/t.wav" and manifest["prompt"] == "p"
+    assert manifest["uri"] == f"file://{tmp_path}/t.wav"
+    assert manifest["prompt"] == "p"
     served = emulator.stats()["generations"][gen_id]
-    assert same_usage(manifest["usage"], served["usage"]) and manifest["usage"]["credits_used"] > 0
+    assert same_usage(manifest["usage"], served["usage"])
+    assert manifest["usage"]["credits_used"] > 0
     assert (
         manifest["client_request_id"]
         == served["client_request_id"]
-        == _wire.client_request_id("dag", "run1", "task", -1)
+        == client_request_id("dag", "run1", "task", -1)
     )
     assert STATE_KEY_GENERATION_ID not in store.data
     assert emulator.stats()["posts"] == 1
@@ -158,7 +165,8 @@ def test_generate_retry_after_completion_only_delivers(emulator: Emulator, tmp_p
     assert manifest["sha256"] == expected_audio("wav", 10_000)[1]
     assert emulator.stats()["posts"] == 1
     # what the old record did not keep is unknown, not guessed
-    assert manifest["usage"] is None and manifest["client_request_id"] is None
+    assert manifest["usage"] is None
+    assert manifest["client_request_id"] is None
 
 
 def test_generate_after_an_errored_generation_posts_anew(emulator: Emulator, tmp_path: Path) -> None:
@@ -171,7 +179,8 @@ def test_generate_after_an_errored_generation_posts_anew(emulator: Emulator, tmp
         task_id="g", prompt="p", destination=f"{tmp_path}/", deferrable=False, poll_interval=0.1
     )
     manifest = op.execute(make_context(store))
-    assert manifest["generation_id"] != old and emulator.stats()["posts"] == 2
+    assert manifest["generation_id"] != old
+    assert emulator.stats()["posts"] == 2
     assert same_usage(manifest["usage"], emulator.stats()["generations"][manifest["generation_id"]]["usage"])
 
 
@@ -180,7 +189,8 @@ def test_generate_skip_with_existing_object_generates_nothing(emulator: Emulator
     target.write_bytes(b"RIFF\x00\x00\x00\x00WAVE")
     op = GenerateMusicOperator(task_id="g", prompt="p", destination=str(target), if_exists="skip")
     manifest = op.execute(make_context())
-    assert manifest["skipped"] is True and manifest["uri"] == f"file://{target}"
+    assert manifest["skipped"] is True
+    assert manifest["uri"] == f"file://{target}"
     assert emulator.stats()["posts"] == 0
 
 
@@ -191,7 +201,8 @@ from airflow.sdk import DAG, BaseOperator, BaseSensorOperator  # what every DAG 
 heavy = ("httpx", "requests", "aiohttp", "s3fs", "boto3", "botocore", "fsspec", "upath", "mutagen",
          "openlineage", "airflow.providers.openlineage",
          "airflow_provider_music.hooks", "airflow_provider_music.triggers",
-         "airflow_provider_music._audio", "airflow_provider_music.emulator")
+         "airflow_provider_music.audio", "airflow_provider_music.storage",
+         "airflow_provider_music.clients", "airflow_provider_music.emulator")
 for name in list(sys.modules):
     if name.startswith(heavy):
         del sys.modules[name]
@@ -207,28 +218,23 @@ print("clean")
 
 def test_operator_modules_import_nothing_heavy() -> None:
     """DAG files import operator modules: no HTTP clients, storage SDKs or audio code at parse time."""
-    import subprocess
-
     out = subprocess.run([sys.executable, "-c", _BLOCKER], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "clean"
 
 
 def test_generate_fail_with_existing_object_generates_nothing(emulator: Emulator, tmp_path: Path) -> None:
-    from airflow_provider_music.exceptions import MusicDestinationExistsError
-
     target = tmp_path / "kept.wav"
     target.write_bytes(b"RIFF\x00\x00\x00\x00WAVE")
     op = GenerateMusicOperator(task_id="g", prompt="p", destination=str(target), if_exists="fail")
     with pytest.raises(MusicDestinationExistsError, match="nothing was generated"):
         op.execute(make_context())
-    assert emulator.stats()["posts"] == 0 and target.read_bytes() == b"RIFF\x00\x00\x00\x00WAVE"
+    assert emulator.stats()["posts"] == 0
+    assert target.read_bytes() == b"RIFF\x00\x00\x00\x00WAVE"
 
 
 def test_fail_on_an_existing_folder_object_discards_the_download(emulator: Emulator, tmp_path: Path) -> None:
     """Folder destination whose name is only known after the download: the temporary object goes too."""
-    from airflow_provider_music.exceptions import MusicDestinationExistsError
-
     emulator.configure(generation_seconds=0)
     gen_id = MusicGenerationHook().submit_generation("p")
     store = FakeTaskStateStore()
@@ -241,128 +247,6 @@ def test_fail_on_an_existing_folder_object_discards_the_download(emulator: Emula
     with pytest.raises(MusicDestinationExistsError):
         op.execute_complete(make_context(store), {"status": "success", "generation_id": gen_id})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.wav"]
-
-
-# --- fail before paying: the destination is checked before the POST ---------------------------------
-
-
-@pytest.mark.parametrize(
-    ("destination", "needle"),
-    [
-        ("music/relative/", "relative path"),
-        ("~/music/", "'~' is not expanded"),
-        ("file:relative/x/", "relative path"),
-        ("file://music/relative/", "names a host"),
-    ],
-)
-def test_a_relative_local_destination_is_refused_before_paying(
-    emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, destination: str, needle: str
-) -> None:
-    """It would be written under the worker's working directory while the manifest said file:///music/..."""
-    monkeypatch.chdir(tmp_path)
-    op = GenerateMusicOperator(task_id="g", prompt="p", destination=destination)
-    with pytest.raises(MusicInputError, match=needle):
-        op.execute(make_context())
-    assert emulator.stats()["posts"] == 0 and list(tmp_path.iterdir()) == []
-
-
-def test_a_file_in_the_way_of_the_folder_is_refused_before_paying(emulator: Emulator, tmp_path: Path) -> None:
-    (tmp_path / "music").write_bytes(b"not a folder")
-    op = GenerateMusicOperator(task_id="g", prompt="p", destination=f"{tmp_path}/music/daily/")
-    with pytest.raises(MusicInputError, match="is a file, not a folder"):
-        op.execute(make_context())
-    assert emulator.stats()["posts"] == 0
-
-
-def test_an_existing_folder_named_without_a_slash_is_refused_before_paying(
-    emulator: Emulator, tmp_path: Path
-) -> None:
-    (tmp_path / "daily").mkdir()
-    op = GenerateMusicOperator(task_id="g", prompt="p", destination=f"{tmp_path}/daily")
-    with pytest.raises(MusicInputError, match="existing folder: end the destination with '/'"):
-        op.execute(make_context())
-    assert emulator.stats()["posts"] == 0
-
-
-def test_an_unknown_scheme_is_refused_before_paying(emulator: Emulator) -> None:
-    op = GenerateMusicOperator(task_id="g", prompt="p", destination="nosuchfs://bucket/music/")
-    with pytest.raises(MusicInputError, match="No storage filesystem is available for nosuchfs://"):
-        op.execute(make_context())
-    assert emulator.stats()["posts"] == 0
-
-
-def test_a_missing_local_folder_is_created_when_storing(emulator: Emulator, tmp_path: Path) -> None:
-    emulator.configure(generation_seconds=0)
-    op = GenerateMusicOperator(
-        task_id="g",
-        prompt="p",
-        destination=f"{tmp_path}/a/b/c/",
-        object_name="t",
-        deferrable=False,
-        poll_interval=0.05,
-    )
-    manifest = op.execute(make_context())
-    assert manifest["uri"] == f"file://{tmp_path}/a/b/c/t.wav" and (tmp_path / "a/b/c/t.wav").exists()
-
-
-@pytest.mark.parametrize("existing", ["t.wav", "t.mp3", "t.flac"])
-@pytest.mark.parametrize("destination_form", ["object_name", "no_extension"])
-def test_skip_with_a_name_known_up_to_its_extension_does_not_pay(
-    emulator: Emulator, tmp_path: Path, existing: str, destination_form: str
-) -> None:
-    """Bug 6: the object exists (any audio extension), yet a generation was created and waited for."""
-    (tmp_path / existing).write_bytes(b"RIFF\x00\x00\x00\x00WAVE")
-    if destination_form == "object_name":
-        kw: dict[str, object] = {"destination": f"{tmp_path}/", "object_name": "t"}
-    else:
-        kw = {"destination": f"{tmp_path}/t"}
-    op = GenerateMusicOperator(task_id="g", prompt="p", if_exists="skip", **kw)  # type: ignore[arg-type]
-    manifest = op.execute(make_context())
-    assert manifest["skipped"] is True and manifest["uri"] == f"file://{tmp_path}/{existing}"
-    assert manifest["usage"] is None and manifest["client_request_id"] is None  # nothing was paid
-    assert emulator.stats()["posts"] == 0
-
-
-def test_skip_with_object_name_keeps_the_sidecar_manifest(emulator: Emulator, tmp_path: Path) -> None:
-    emulator.configure(generation_seconds=0)
-    store = FakeTaskStateStore()
-    first = GenerateMusicOperator(
-        task_id="g",
-        prompt="p",
-        destination=f"{tmp_path}/",
-        object_name="day",
-        deferrable=False,
-        poll_interval=0.05,
-    ).execute(make_context(store))
-    again = GenerateMusicOperator(
-        task_id="g", prompt="p", destination=f"{tmp_path}/", object_name="day", if_exists="skip"
-    ).execute(make_context(store))
-    assert again == {**first, "skipped": True}  # from the sidecar: usage and request id included
-    assert first["usage"] is not None and emulator.stats()["posts"] == 1
-
-
-def test_fail_with_object_name_raises_before_paying(emulator: Emulator, tmp_path: Path) -> None:
-    from airflow_provider_music.exceptions import MusicDestinationExistsError
-
-    (tmp_path / "2026-11-28.mp3").write_bytes(b"ID3-old")
-    op = GenerateMusicOperator(
-        task_id="g", prompt="p", destination=f"{tmp_path}/", object_name="2026-11-28", if_exists="fail"
-    )
-    with pytest.raises(MusicDestinationExistsError, match=r"2026-11-28\.mp3 already exists"):
-        op.execute(make_context())
-    assert emulator.stats()["posts"] == 0
-
-
-def test_a_destination_without_extension_gets_the_audio_format_s(emulator: Emulator, tmp_path: Path) -> None:
-    """No trailing slash and no audio extension: the name without its extension, like object_name."""
-    emulator.configure(generation_seconds=0, audio_format="mp3")
-    op = GenerateMusicOperator(
-        task_id="g", prompt="p", destination=f"{tmp_path}/out/track", deferrable=False, poll_interval=0.05
-    )
-    manifest = op.execute(make_context())
-    assert manifest["uri"] == f"file://{tmp_path}/out/track.mp3"
-    assert manifest["sidecar_uri"] == f"file://{tmp_path}/out/track.json"
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["track.json", "track.mp3"]
 
 
 # --- progress and traceability in the task log, the asset event and lineage ------------------------
@@ -401,10 +285,6 @@ def test_resuming_logs_the_outcome_time_waited_and_polls(
 
 
 def test_the_asset_event_and_lineage_carry_usage_and_request_id(emulator: Emulator, tmp_path: Path) -> None:
-    from airflow.sdk import AssetAlias
-
-    from airflow_provider_music._delivery import LINEAGE_RUN_FACET
-
     emulator.configure(generation_seconds=0)
     added: list[tuple[object, dict[str, object]]] = []
 
@@ -418,7 +298,7 @@ def test_the_asset_event_and_lineage_carry_usage_and_request_id(emulator: Emulat
             return Accessor()
 
     context = make_context()
-    context["outlet_events"] = Accessors()
+    context["outlet_events"] = Accessors()  # type: ignore[typeddict-item]  # a stand-in for Airflow's
     op = GenerateMusicOperator(
         task_id="g",
         prompt="p",
@@ -429,17 +309,39 @@ def test_the_asset_event_and_lineage_carry_usage_and_request_id(emulator: Emulat
     )
     manifest = op.execute(context)
     [(_, extra)] = added
-    assert extra["usage"] == manifest["usage"] and manifest["usage"] is not None
+    assert extra["usage"] == manifest["usage"]
+    assert manifest["usage"] is not None
     assert (
         extra["client_request_id"]
         == manifest["client_request_id"]
-        == _wire.client_request_id("dag", "run1", "task", -1)
+        == client_request_id("dag", "run1", "task", -1)
     )
     lineage = op.get_openlineage_facets_on_complete(None)
     facet = lineage.run_facets[LINEAGE_RUN_FACET]
-    assert facet.generationId == manifest["generation_id"] and facet.usage == manifest["usage"]
+    assert facet.generationId == manifest["generation_id"]
+    assert facet.usage == manifest["usage"]
     assert facet.clientRequestId == manifest["client_request_id"]
     assert lineage.run_facets["externalQuery"].externalQueryId == manifest["generation_id"]
     [output] = lineage.outputs
     assert (output.namespace, output.name) == ("file", manifest["uri"].removeprefix("file://"))
     assert output.outputFacets["outputStatistics"].size == manifest["size_bytes"]
+
+
+def test_mapped_operators_keep_airflows_partial_defaults() -> None:
+    # Regression: an intermediate operator class without its own __init__ made partial() record
+    # inlets=None / outlets=None, and every mapped try crashed in Airflow's task runner.
+    from airflow.sdk import DAG
+
+    from airflow_provider_music.sensors.music import MusicGenerationSensor
+
+    with DAG("mapped_defaults", schedule=None):
+        submit = SubmitMusicGenerationOperator.partial(task_id="submit").expand(prompt=["a", "b"])
+        generate = GenerateMusicOperator.partial(task_id="gen", destination="file:///tmp/x/").expand_kwargs(
+            [{"prompt": "p"}]
+        )
+        wait = MusicGenerationSensor.partial(task_id="wait", destination="file:///tmp/x/").expand(
+            generation_id=["g1"]
+        )
+    for mapped in (submit, generate, wait):
+        assert mapped.partial_kwargs["inlets"] == []
+        assert mapped.partial_kwargs["outlets"] == []

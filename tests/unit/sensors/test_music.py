@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from airflow.sdk import DAG
+from airflow.sdk import DAG, AssetAlias
 from helpers import TaskDeferred, make_context
 
 from airflow_provider_music.emulator import Emulator, expected_audio
@@ -23,8 +23,15 @@ from airflow_provider_music.exceptions import (
     MusicTransientError,
 )
 from airflow_provider_music.hooks.music import MusicGenerationHook
+from airflow_provider_music.integration import LINEAGE_RUN_FACET
 from airflow_provider_music.sensors.music import MusicGenerationSensor
 from airflow_provider_music.triggers.music import MusicGenerationTrigger
+from airflow_provider_music.version_compat import AIRFLOW_V_3_2_PLUS, conf
+
+if AIRFLOW_V_3_2_PLUS:
+    from airflow.sdk.exceptions import AirflowRescheduleException
+else:  # Airflow 3.1
+    from airflow.exceptions import AirflowRescheduleException  # type: ignore[attr-defined,no-redef]
 
 pytestmark = pytest.mark.integration
 
@@ -47,9 +54,11 @@ def test_defers_to_the_trigger_with_an_absolute_deadline(tmp_path: Path) -> None
     trigger = info.value.trigger
     assert isinstance(trigger, MusicGenerationTrigger)
     assert info.value.method_name == "execute_complete"
-    assert trigger.generation_id == "u:elevenlabs/eleven_music" and trigger.poll_interval == 7
+    assert trigger.generation_id == "u:elevenlabs/eleven_music"
+    assert trigger.poll_interval == 7
     assert before + 600 <= trigger.deadline <= time.time() + 600
-    assert info.value.timeout is not None and info.value.timeout.total_seconds() > 600
+    assert info.value.timeout is not None
+    assert info.value.timeout.total_seconds() > 600
 
 
 def test_default_deferrable_follows_an_explicit_setting(
@@ -62,10 +71,6 @@ def test_default_deferrable_follows_an_explicit_setting(
 
 def test_a_generated_airflow_cfg_false_does_not_disable_deferral(tmp_path: Path) -> None:
     """`airflow db migrate` writes `default_deferrable = false` into every airflow.cfg."""
-    try:
-        from airflow.sdk import conf
-    except ImportError:  # Airflow 3.1
-        from airflow.configuration import conf  # type: ignore[assignment]
     conf.set("operators", "default_deferrable", "False")
     try:
         assert _sensor("x", f"{tmp_path}/").deferrable is True
@@ -82,26 +87,27 @@ def test_success_event_delivers_and_returns_the_manifest(emulator: Emulator, tmp
     size, sha = expected_audio("wav", 12_000)
     assert manifest["uri"] == f"file://{tmp_path}/daily/2026-01-01.wav"
     assert (manifest["size_bytes"], manifest["sha256"], manifest["content_type"]) == (size, sha, "audio/wav")
-    assert manifest["generation_id"] == gen_id and manifest["duration_seconds"] == 12.0
-    assert manifest["model"] == "elevenlabs/eleven_music" and manifest["task_id"] == "wait"
+    assert manifest["generation_id"] == gen_id
+    assert manifest["duration_seconds"] == 12.0
+    assert manifest["model"] == "elevenlabs/eleven_music"
+    assert manifest["task_id"] == "wait"
     sidecar = json.loads((tmp_path / "daily" / "2026-01-01.json").read_text())
-    assert sidecar["sha256"] == sha and sidecar["uri"] == manifest["uri"]
+    assert sidecar["sha256"] == sha
+    assert sidecar["uri"] == manifest["uri"]
     assert sorted(p.name for p in (tmp_path / "daily").iterdir()) == ["2026-01-01.json", "2026-01-01.wav"]
     lineage = sensor.get_openlineage_facets_on_complete(None)
     assert [(d.namespace, d.name) for d in lineage.outputs] == [("file", f"{tmp_path}/daily/2026-01-01.wav")]
 
 
 def test_asset_alias_is_declared_and_receives_the_event(emulator: Emulator, tmp_path: Path) -> None:
-    from airflow.sdk import AssetAlias
-
     gen_id = _completed(emulator)
     sensor = _sensor(gen_id, f"{tmp_path}/", object_name="t", asset_alias="daily_tracks")
     assert AssetAlias("daily_tracks") in sensor.outlets
 
-    added: list[tuple[object, object]] = []
+    added: list[tuple[object, dict[str, object]]] = []
 
     class Accessor:
-        def add(self, asset: object, extra: object = None) -> None:
+        def add(self, asset: object, extra: dict[str, object]) -> None:
             added.append((asset, extra))
 
     class Accessors:  # Airflow's outlet_events: indexed by the alias (not hashable on Airflow 3.1)
@@ -110,11 +116,12 @@ def test_asset_alias_is_declared_and_receives_the_event(emulator: Emulator, tmp_
             return Accessor()
 
     context = make_context()
-    context["outlet_events"] = Accessors()
+    context["outlet_events"] = Accessors()  # type: ignore[typeddict-item]  # a stand-in for Airflow's
     manifest = sensor.execute_complete(context, {"status": "success", "generation_id": gen_id})
     [(asset, extra)] = added
     assert asset.uri == manifest["uri"] == f"file://{tmp_path}/t.wav"  # type: ignore[attr-defined]
-    assert extra["sha256"] == manifest["sha256"] and extra["generation_id"] == gen_id  # type: ignore[index]
+    assert extra["sha256"] == manifest["sha256"]
+    assert extra["generation_id"] == gen_id
 
 
 def test_folder_destination_names_the_object_after_the_id(emulator: Emulator, tmp_path: Path) -> None:
@@ -123,8 +130,10 @@ def test_folder_destination_names_the_object_after_the_id(emulator: Emulator, tm
         make_context(), {"status": "success", "generation_id": gen_id}
     )
     stored = Path(manifest["uri"].removeprefix("file://"))
-    assert stored.parent == tmp_path / "out" and stored.suffix == ".wav"
-    assert ":" not in stored.name and stored.read_bytes()[:4] == b"RIFF"
+    assert stored.parent == tmp_path / "out"
+    assert stored.suffix == ".wav"
+    assert ":" not in stored.name
+    assert stored.read_bytes()[:4] == b"RIFF"
 
 
 @pytest.mark.parametrize(
@@ -157,7 +166,8 @@ def test_poke_mode_waits_then_delivers(
     gen_id = MusicGenerationHook().submit_generation("p")
     sensor = _sensor(gen_id, f"{tmp_path}/", deferrable=False, poll_interval=0.1, mode="poke")
     manifest = sensor.execute(make_context())
-    assert manifest["generation_id"] == gen_id and Path(manifest["uri"][7:]).exists()
+    assert manifest["generation_id"] == gen_id
+    assert Path(manifest["uri"][7:]).exists()
     assert emulator.stats()["generations"][gen_id]["gets"] >= 3
     logged = capsys.readouterr().out + caplog.text
     assert f"Generation {gen_id}: queued after" in logged  # the same progress lines as the trigger's
@@ -179,12 +189,16 @@ def test_if_exists_skip_and_fail(emulator: Emulator, tmp_path: Path) -> None:
     target.write_bytes(b"RIFF....WAVEold")
     event = {"status": "success", "generation_id": gen_id}
     kept = _sensor(gen_id, str(target), if_exists="skip").execute_complete(make_context(), event)
-    assert kept["skipped"] is True and target.read_bytes() == b"RIFF....WAVEold"
+    assert kept["skipped"] is True
+    assert target.read_bytes() == b"RIFF....WAVEold"
     with pytest.raises(MusicDestinationExistsError):
         _sensor(gen_id, str(target), if_exists="fail").execute_complete(make_context(), event)
-    assert target.read_bytes() == b"RIFF....WAVEold" and emulator.stats()["downloads"] == 0
+    assert target.read_bytes() == b"RIFF....WAVEold"
+    assert emulator.stats()["downloads"] == 0
     fresh = _sensor(gen_id, str(target)).execute_complete(make_context(), event)
-    assert fresh["skipped"] is False and target.read_bytes()[:4] == b"RIFF" and target.stat().st_size > 100
+    assert fresh["skipped"] is False
+    assert target.read_bytes()[:4] == b"RIFF"
+    assert target.stat().st_size > 100
 
 
 def test_templated_fields_render(tmp_path: Path) -> None:
@@ -192,7 +206,8 @@ def test_templated_fields_render(tmp_path: Path) -> None:
         sensor = _sensor("{{ params.gid }}", f"{tmp_path}/{{{{ ds }}}}/", object_name="{{ ds }}-x")
     sensor.render_template_fields({"params": {"gid": "abc:m/n"}, "ds": "2026-02-03"})
     assert sensor.generation_id == "abc:m/n"
-    assert sensor.destination == f"{tmp_path}/2026-02-03/" and sensor.object_name == "2026-02-03-x"
+    assert sensor.destination == f"{tmp_path}/2026-02-03/"
+    assert sensor.object_name == "2026-02-03-x"
 
 
 def test_bad_settings_are_refused_at_parse_time(tmp_path: Path) -> None:
@@ -205,11 +220,6 @@ def test_bad_settings_are_refused_at_parse_time(tmp_path: Path) -> None:
 
 
 def test_reschedule_mode_frees_the_slot_between_pokes(emulator: Emulator, tmp_path: Path) -> None:
-    try:
-        from airflow.sdk.exceptions import AirflowRescheduleException
-    except ImportError:  # Airflow 3.1
-        from airflow.exceptions import AirflowRescheduleException  # type: ignore[attr-defined,no-redef]
-
     emulator.configure(hold=True)  # pending until released: no race with the machine's speed
     gen_id = MusicGenerationHook().submit_generation("p")
     sensor = _sensor(gen_id, f"{tmp_path}/", deferrable=False, mode="reschedule", poll_interval=0.2)
@@ -219,7 +229,8 @@ def test_reschedule_mode_frees_the_slot_between_pokes(emulator: Emulator, tmp_pa
     assert list(tmp_path.iterdir()) == []
     emulator.release(gen_id)
     manifest = sensor.execute(context)
-    assert manifest["generation_id"] == gen_id and Path(manifest["uri"][7:]).exists()
+    assert manifest["generation_id"] == gen_id
+    assert Path(manifest["uri"][7:]).exists()
 
 
 # --- Airflow's name for the poll interval ------------------------------------------------------------
@@ -229,7 +240,8 @@ def test_reschedule_mode_frees_the_slot_between_pokes(emulator: Emulator, tmp_pa
 def test_poke_interval_is_accepted_as_an_alias(tmp_path: Path, value: object) -> None:
     """Bug 7: `poke_interval=5` raised TypeError: got multiple values for keyword argument 'poke_interval'."""
     sensor = _sensor("g:m", f"{tmp_path}/", poke_interval=value)
-    assert sensor.poll_interval == 5.0 and sensor.poke_interval == 5.0
+    assert sensor.poll_interval == 5.0
+    assert sensor.poke_interval == 5.0
     with pytest.raises(TaskDeferred) as info:
         sensor.execute(make_context())
     assert info.value.trigger.poll_interval == 5.0
@@ -254,16 +266,16 @@ def test_the_default_poll_interval_is_unchanged(tmp_path: Path) -> None:
 def test_usage_and_client_request_id_from_the_submit_task_reach_the_manifest(
     emulator: Emulator, tmp_path: Path
 ) -> None:
-    from airflow_provider_music._delivery import LINEAGE_RUN_FACET
-
     gen_id = _completed(emulator)
     usage = {"credits_used": 21000, "usd_spent": "0.0105"}
     sensor = _sensor(gen_id, f"{tmp_path}/", object_name="t", usage=usage, client_request_id="d:r:submit")
     manifest = sensor.execute_complete(make_context(), {"status": "success", "generation_id": gen_id})
-    assert manifest["usage"] == usage and manifest["client_request_id"] == "d:r:submit"
+    assert manifest["usage"] == usage
+    assert manifest["client_request_id"] == "d:r:submit"
     assert json.loads((tmp_path / "t.json").read_text())["usage"] == usage
     facet = sensor.get_openlineage_facets_on_complete(None).run_facets[LINEAGE_RUN_FACET]
-    assert facet.usage == usage and facet.clientRequestId == "d:r:submit"
+    assert facet.usage == usage
+    assert facet.clientRequestId == "d:r:submit"
 
 
 def test_without_them_the_manifest_says_null(emulator: Emulator, tmp_path: Path) -> None:
@@ -271,7 +283,8 @@ def test_without_them_the_manifest_says_null(emulator: Emulator, tmp_path: Path)
     manifest = _sensor(gen_id, f"{tmp_path}/").execute_complete(
         make_context(), {"status": "success", "generation_id": gen_id}
     )
-    assert manifest["usage"] is None and manifest["client_request_id"] is None
+    assert manifest["usage"] is None
+    assert manifest["client_request_id"] is None
 
 
 @pytest.mark.parametrize(
@@ -281,15 +294,14 @@ def test_without_them_the_manifest_says_null(emulator: Emulator, tmp_path: Path)
         '{"credits_used": 21000, "usd_spent": "0.0105"}',  # JSON
     ],
 )
-def test_usage_rendered_as_text_is_read_back(tmp_path: Path, rendered: str) -> None:
+def test_usage_rendered_as_text_is_read_back(emulator: Emulator, tmp_path: Path, rendered: str) -> None:
+    gen_id = _completed(emulator)
     with DAG("d", schedule=None):
-        sensor = _sensor("g:m", f"{tmp_path}/", usage="{{ params.u }}", client_request_id="{{ params.c }}")
+        sensor = _sensor(gen_id, f"{tmp_path}/", usage="{{ params.u }}", client_request_id="{{ params.c }}")
     sensor.render_template_fields({"params": {"u": rendered, "c": "d:r:s"}})
-    info = sensor._request_info()
-    assert (
-        info["usage"] == {"credits_used": 21000, "usd_spent": "0.0105"}
-        and info["client_request_id"] == "d:r:s"
-    )
+    info = sensor.execute_complete(make_context(), {"status": "success", "generation_id": gen_id})
+    assert info["usage"] == {"credits_used": 21000, "usd_spent": "0.0105"}
+    assert info["client_request_id"] == "d:r:s"
 
 
 def test_a_usage_that_is_not_one_is_refused_before_waiting(emulator: Emulator, tmp_path: Path) -> None:

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
+import structlog
+from helpers import conn_json
 
+from airflow_provider_music.clients import RetryPolicy
 from airflow_provider_music.emulator import Emulator
 from airflow_provider_music.hooks.music import MusicGenerationHook
 from airflow_provider_music.triggers.music import MusicGenerationTrigger
@@ -21,6 +28,8 @@ pytestmark = pytest.mark.integration
 # Generous: a run that should take a second still passes on a busy 2-core machine.
 RUN_LIMIT_S = 120.0
 EVENT_FIELDS = {"status", "generation_id", "polls", "waited_seconds"}
+# Transient poll failures spaced by a hundredth of a second instead of the default backoff.
+FAST_RETRIES = RetryPolicy(base_delay_s=0.01)
 
 
 def _events(trigger: MusicGenerationTrigger, limit: float = RUN_LIMIT_S) -> list[dict[str, Any]]:
@@ -46,8 +55,6 @@ def _trigger(gen_id: str, **kw: Any) -> MusicGenerationTrigger:
 @contextmanager
 def _trigger_log() -> Iterator[list[tuple[str, str]]]:
     """(level, text) of what triggers log meanwhile (Airflow's trigger loggers are structlog's)."""
-    import structlog
-
     with structlog.testing.capture_logs() as captured:
         lines: list[tuple[str, str]] = []
         yield lines
@@ -73,7 +80,8 @@ def test_success_is_one_event(emulator: Emulator) -> None:
     gen_id = MusicGenerationHook().submit_generation("p")
     events = _events(_trigger(gen_id))
     assert len(events) == 1
-    assert events[0]["status"] == "success" and events[0]["generation_id"] == gen_id
+    assert events[0]["status"] == "success"
+    assert events[0]["generation_id"] == gen_id
     assert set(events[0]) == EVENT_FIELDS
     assert "url" not in repr(events[0]).lower()  # signed URLs stay out of the trigger table and logs
 
@@ -99,9 +107,11 @@ def test_progress_is_logged_on_each_status_change(emulator: Emulator) -> None:
     ], log
     assert [line.rsplit(", ", 1)[1] for line in lines] == ["1 poll", "3 polls", "6 polls"]
     waiting = [t for level, t in log if level == "info" and t.startswith(f"Waiting for generation {gen_id}")]
-    assert len(waiting) == 1 and "a status read every 0 s" in waiting[0], log
+    assert len(waiting) == 1, log
+    assert "a status read every 0 s" in waiting[0], log
     (event,) = events
-    assert event["status"] == "success" and event["polls"] == 6
+    assert event["status"] == "success"
+    assert event["polls"] == 6
     assert 0 <= event["waited_seconds"] <= time.time() - started + 0.1
     assert emulator.stats()["gets"] == 6
 
@@ -120,16 +130,15 @@ def test_unchanged_polls_do_not_log_each(emulator: Emulator) -> None:
     # "generating", then "generating -> completed"; heartbeats only if the machine took minutes.
     assert 2 <= len(lines) <= 2 + math.ceil(elapsed / 60), lines
     assert all(level != "debug" or gen_id not in text for level, text in log), "a line per poll"
-    assert lines[0].endswith(", 1 poll") and lines[-1].endswith(", 41 polls")
+    assert lines[0].endswith(", 1 poll")
+    assert lines[-1].endswith(", 41 polls")
 
 
 @pytest.mark.parametrize("kind", ["success", "failed", "timeout", "error-fatal", "error-transient", "past"])
 def test_every_event_carries_polls_and_time_waited(
     emulator: Emulator, monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
-    from helpers import conn_json
-
-    monkeypatch.setattr("airflow_provider_music._wire.BACKOFF_BASE_S", 0.01)
+    monkeypatch.setattr(MusicGenerationTrigger, "retry_policy", FAST_RETRIES)
     emulator.configure(generation_seconds=0)
     gen_id = MusicGenerationHook().submit_generation("p")
     started = time.time() - 30  # the wait began before this run (a triggerer restart)
@@ -154,7 +163,8 @@ def test_every_event_carries_polls_and_time_waited(
     (event,) = _events(_trigger(gen_id, **kw))
     assert set(event) >= EVENT_FIELDS, event
     assert event["status"] == kind.split("-")[0].replace("past", "timeout"), event
-    assert isinstance(event["polls"], int) and isinstance(event["waited_seconds"], float)
+    assert isinstance(event["polls"], int)
+    assert isinstance(event["waited_seconds"], float)
     if expected_polls >= 0:
         assert event["polls"] == expected_polls, event
     else:
@@ -178,14 +188,16 @@ def test_error_status_carries_the_service_message(emulator: Emulator, payload: o
     emulator.add_faults([{"target": "get", "action": "generation_error", "payload": payload, "times": -1}])
     events = _events(_trigger(gen_id))
     assert [e["status"] for e in events] == ["failed"]
-    assert needle in events[0]["message"] and gen_id in events[0]["message"]
+    assert needle in events[0]["message"]
+    assert gen_id in events[0]["message"]
 
 
 def test_unknown_status_ends_the_wait(emulator: Emulator) -> None:
     gen_id = MusicGenerationHook().submit_generation("p")
     emulator.add_faults([{"target": "get", "action": "unknown_status", "status": "mystery", "times": -1}])
     events = _events(_trigger(gen_id))
-    assert events[0]["status"] == "failed" and "mystery" in events[0]["message"]
+    assert events[0]["status"] == "failed"
+    assert "mystery" in events[0]["message"]
 
 
 def test_completed_without_url_is_a_failure(emulator: Emulator) -> None:
@@ -193,7 +205,8 @@ def test_completed_without_url_is_a_failure(emulator: Emulator) -> None:
     emulator.configure(generation_seconds=0)
     emulator.add_faults([{"target": "get", "action": "no_audio_url", "times": -1}])
     events = _events(_trigger(gen_id))
-    assert events[0]["status"] == "failed" and "no audio URL" in events[0]["message"]
+    assert events[0]["status"] == "failed"
+    assert "no audio URL" in events[0]["message"]
 
 
 def test_timeout_names_the_id_and_the_wait(emulator: Emulator) -> None:
@@ -203,7 +216,8 @@ def test_timeout_names_the_id_and_the_wait(emulator: Emulator) -> None:
     events = _events(_trigger(gen_id, deadline=started + 0.6, started_at=started))
     finished = time.time()
     assert [e["status"] for e in events] == ["timeout"]
-    assert gen_id in events[0]["message"] and "waiting" in events[0]["message"]
+    assert gen_id in events[0]["message"]
+    assert "waiting" in events[0]["message"]
     # Not before the deadline; after it, however long a busy machine took (no upper guess).
     assert 0.6 - 0.05 <= events[0]["waited_seconds"] <= finished - started + 0.05
     assert f"({events[0]['polls']} polls)" in events[0]["message"]
@@ -218,23 +232,24 @@ def test_deadline_in_the_past_fires_without_polling(emulator: Emulator) -> None:
 def test_transient_failures_are_absorbed_then_counted(
     emulator: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("airflow_provider_music._wire.BACKOFF_BASE_S", 0.01)
+    monkeypatch.setattr(MusicGenerationTrigger, "retry_policy", FAST_RETRIES)
     gen_id = MusicGenerationHook().submit_generation("p")
     emulator.add_faults([{"target": "get", "action": "status", "code": 502, "times": 2}])
     assert _events(_trigger(gen_id, max_consecutive_failures=3))[0]["status"] == "success"
     emulator.add_faults([{"target": "get", "action": "status", "code": 503, "times": -1}])
     events = _events(_trigger(gen_id, max_consecutive_failures=3))
-    assert events[0]["status"] == "error" and events[0]["retryable"] is True
+    assert events[0]["status"] == "error"
+    assert events[0]["retryable"] is True
     assert "3 consecutive" in events[0]["message"]
 
 
 def test_bad_key_is_a_non_retryable_error(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
-    from helpers import conn_json
-
     monkeypatch.setenv("AIRFLOW_CONN_BADKEY", conn_json(emulator.base_url, key="nope-nope-nope"))
     events = _events(_trigger("x:elevenlabs/eleven_music", conn_id="badkey"))
-    assert events[0]["status"] == "error" and events[0]["retryable"] is False
-    assert "401" in events[0]["message"] and "nope-nope-nope" not in repr(events)
+    assert events[0]["status"] == "error"
+    assert events[0]["retryable"] is False
+    assert "401" in events[0]["message"]
+    assert "nope-nope-nope" not in repr(events)
 
 
 def test_run_never_blocks_the_event_loop(emulator: Emulator, caplog: pytest.LogCaptureFixture) -> None:
@@ -244,8 +259,6 @@ def test_run_never_blocks_the_event_loop(emulator: Emulator, caplog: pytest.LogC
     The first status answer is held 3 s by the emulator: a blocking read would hold the loop at least
     that long, while the 2 s threshold leaves a busy machine's scheduling noise far below it.
     """
-    import logging
-
     emulator.configure(generation_seconds=0)
     gen_id = MusicGenerationHook().submit_generation("p")
     emulator.add_faults([{"target": "get", "action": "delay", "seconds": 3.0, "times": 1}])
@@ -290,10 +303,6 @@ print("FROZEN", gc.get_freeze_count())
 def test_gc_freeze_is_off_by_default_and_on_through_airflow_config(
     emulator: Emulator, setting: str | None, frozen: bool
 ) -> None:
-    import os
-    import subprocess
-    import sys
-
     gen_id = MusicGenerationHook().submit_generation("p")
     env = dict(os.environ)
     env.pop("AIRFLOW__AIMLAPI__TRIGGERER_GC_FREEZE", None)
@@ -310,9 +319,6 @@ def test_gc_freeze_is_off_by_default_and_on_through_airflow_config(
 
 
 def test_gc_freeze_option_is_registered_with_airflow() -> None:
-    import subprocess
-    import sys
-
     out = subprocess.run(
         [sys.executable, "-m", "airflow", "config", "get-value", "aimlapi", "triggerer_gc_freeze"],
         capture_output=True,
@@ -320,4 +326,5 @@ def test_gc_freeze_option_is_registered_with_airflow() -> None:
         timeout=300,
     )
     # Opt-in: the triggerer's collector is shared with every other provider's triggers.
-    assert out.returncode == 0 and out.stdout.strip().splitlines()[-1] == "False", out.stderr[-2000:]
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "False", out.stderr[-2000:]

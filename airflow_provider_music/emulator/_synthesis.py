@@ -1,0 +1,259 @@
+"""Deterministic audio for the emulator, streamed in chunks.
+
+Every file is a pure function of (format, length_ms), so tests can recompute what was served
+(`expected_audio`) and a 300 s track never needs to sit in memory: both formats are built from a
+short precomputed period that repeats exactly.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import math
+import struct
+import sys
+from array import array
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+SAMPLE_RATE = 44100
+CHANNELS = 2
+BYTES_PER_SAMPLE = 2
+DEFAULT_CHUNK_SIZE = 64 * 1024
+#: `expected_audio` hashes the stream in chunks this big (any size gives the same bytes).
+HASH_CHUNK_SIZE = 1024 * 1024
+
+#: Formats the emulator serves. ``mp3_id3`` is MP3 with an ID3v2 tag in front, as many real files have.
+FORMATS: tuple[str, ...] = ("wav", "mp3", "mp3_id3")
+CONTENT_TYPES: dict[str, str] = {"wav": "audio/wav", "mp3": "audio/mpeg", "mp3_id3": "audio/mpeg"}
+EXTENSIONS: dict[str, str] = {"wav": "wav", "mp3": "mp3", "mp3_id3": "mp3"}
+
+_WAV_HEADER_SIZE = 44
+_WAV_FRAME_BYTES = CHANNELS * BYTES_PER_SAMPLE
+_WAV_RIFF_HEADER_REST = _WAV_HEADER_SIZE - 8  # the RIFF size counts everything after its own 8 bytes
+_WAV_FMT_CHUNK_SIZE = 16
+_WAV_FORMAT_PCM = 1
+_WAV_BITS_PER_SAMPLE = 8 * BYTES_PER_SAMPLE
+_PCM_FULL_SCALE = 32767
+
+# The WAV period: one second of a quiet arpeggio over a drone; integer frequencies make it loop.
+_ARPEGGIO_HZ: tuple[float, ...] = (220.0, 277.0, 330.0, 440.0)  # A3, ~C#4, ~E4, A4: one per beat
+_BEATS_PER_PERIOD = 4  # 250 ms beats
+_ATTACK_SAMPLES = 220.0
+_DECAY_BEAT_FRACTION = 3.0  # the note envelope decays with a time constant of a third of a beat
+_DRONE_HZ = 110.0
+_DRONE_RIGHT_PHASE = 0.5
+_NOTE_LEVEL_LEFT, _NOTE_LEVEL_RIGHT = 0.10, 0.08
+_DRONE_LEVEL_LEFT, _DRONE_LEVEL_RIGHT = 0.035, 0.045
+
+# MPEG-1 Layer III, 128 kbit/s, 44.1 kHz: a frame is 144 * 128000 / 44100 = 417.96 bytes, so frames are
+# 417 or 418 bytes (padding bit). The padding pattern repeats every 49 frames, which are exactly 20480 bytes.
+_MP3_SAMPLES_PER_FRAME = 1152
+_MP3_BITRATE = 128_000
+_MP3_FRAME_NUM = 144 * _MP3_BITRATE  # frame length = _MP3_FRAME_NUM / SAMPLE_RATE (+ padding)
+_MP3_PERIOD_FRAMES = 49
+# Frame header bytes: 0xFFFB = sync, MPEG-1, Layer III, no CRC; 0x90 = 128 kbit/s, 44.1 kHz (the padding
+# bit is OR-ed in at bit 1); 0x04 = stereo, original.
+_MP3_HEADER_SYNC = (0xFF, 0xFB)
+_MP3_HEADER_RATE = 0x90
+_MP3_HEADER_MODE = 0x04
+#: ID3v2.3 header up to its size: "ID3", version 3.0, no flags.
+_ID3_HEADER = b"ID3\x03\x00\x00"
+_ID3_TITLE = "AI/ML API emulator"
+_ID3_ENCODER = "airflow-provider-music emulator"
+_SYNCSAFE_BITS, _SYNCSAFE_MASK = 7, 0x7F  # ID3 sizes use 7 bits per byte
+
+
+def _check_length(length_ms: int) -> None:
+    if isinstance(length_ms, bool) or not isinstance(length_ms, int) or length_ms < 0:
+        raise ValueError(f"length_ms must be a non-negative integer, got {length_ms!r}")
+
+
+def _check_chunk(chunk_size: int) -> None:
+    if chunk_size <= 0:
+        raise ValueError("chunk_size must be positive")
+
+
+# ---------------------------------------------------------------------------------------------- WAV
+
+
+def wav_frames(length_ms: int) -> int:
+    """Sample frames in a WAV of ``length_ms`` (exact for multiples of 10 ms)."""
+    return length_ms * SAMPLE_RATE // 1000
+
+
+def wav_size(length_ms: int) -> int:
+    """Total WAV file size in bytes, header included."""
+    _check_length(length_ms)
+    return _WAV_HEADER_SIZE + wav_frames(length_ms) * _WAV_FRAME_BYTES
+
+
+def wav_header(length_ms: int) -> bytes:
+    """The canonical 44-byte RIFF/WAVE PCM header."""
+    data_size = wav_frames(length_ms) * _WAV_FRAME_BYTES
+    byte_rate = SAMPLE_RATE * _WAV_FRAME_BYTES
+    return (
+        b"RIFF"
+        + struct.pack("<I", _WAV_RIFF_HEADER_REST + data_size)
+        + b"WAVE"
+        + b"fmt "
+        + struct.pack(
+            "<IHHIIHH",
+            _WAV_FMT_CHUNK_SIZE,
+            _WAV_FORMAT_PCM,
+            CHANNELS,
+            SAMPLE_RATE,
+            byte_rate,
+            _WAV_FRAME_BYTES,
+            _WAV_BITS_PER_SAMPLE,
+        )
+        + b"data"
+        + struct.pack("<I", data_size)
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _wav_period() -> bytes:
+    """One second of a quiet arpeggio over a drone; integer frequencies make it loop seamlessly."""
+    notes = _ARPEGGIO_HZ
+    beat = SAMPLE_RATE // _BEATS_PER_PERIOD
+    two_pi = 2.0 * math.pi
+    samples = array("h", bytes(SAMPLE_RATE * _WAV_FRAME_BYTES))
+    for i in range(SAMPLE_RATE):
+        t = i / SAMPLE_RATE
+        k, pos = divmod(i, beat)
+        attack = min(1.0, pos / _ATTACK_SAMPLES)
+        env = attack * math.exp(-pos / (beat / _DECAY_BEAT_FRACTION))
+        note = math.sin(two_pi * notes[k % len(notes)] * t) * env
+        drone = math.sin(two_pi * _DRONE_HZ * t)
+        left = _NOTE_LEVEL_LEFT * note + _DRONE_LEVEL_LEFT * drone
+        right = _NOTE_LEVEL_RIGHT * note + _DRONE_LEVEL_RIGHT * math.sin(
+            two_pi * _DRONE_HZ * t + _DRONE_RIGHT_PHASE
+        )
+        samples[2 * i] = round(left * _PCM_FULL_SCALE)
+        samples[2 * i + 1] = round(right * _PCM_FULL_SCALE)
+    if sys.byteorder == "big":
+        samples.byteswap()
+    return samples.tobytes()
+
+
+def wav_stream(length_ms: int, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[bytes]:
+    """Yield a WAV file (16-bit stereo 44.1 kHz) in chunks of at most ``chunk_size`` bytes."""
+    _check_length(length_ms)
+    _check_chunk(chunk_size)
+    yield wav_header(length_ms)
+    yield from _periodic("wav", wav_frames(length_ms) * _WAV_FRAME_BYTES, chunk_size)
+
+
+# ---------------------------------------------------------------------------------------------- MP3
+
+
+def mp3_frames(length_ms: int) -> int:
+    """Number of MP3 frames: enough to cover ``length_ms`` (each frame is 1152 samples, ~26.1 ms)."""
+    return -(-length_ms * SAMPLE_RATE // (_MP3_SAMPLES_PER_FRAME * 1000))
+
+
+def _mp3_bytes_for_frames(n: int) -> int:
+    return n * _MP3_FRAME_NUM // SAMPLE_RATE
+
+
+@functools.lru_cache(maxsize=1)
+def _id3_tag() -> bytes:
+    """A small ID3v2.3 tag (title + encoder) like the ones real MP3s start with."""
+
+    def frame(frame_id: bytes, text: str) -> bytes:
+        payload = b"\x00" + text.encode("latin-1")
+        return frame_id + struct.pack(">I", len(payload)) + b"\x00\x00" + payload
+
+    body = frame(b"TIT2", _ID3_TITLE) + frame(b"TSSE", _ID3_ENCODER)
+    size = len(body)
+    syncsafe = bytes((size >> (_SYNCSAFE_BITS * k)) & _SYNCSAFE_MASK for k in (3, 2, 1, 0))
+    return _ID3_HEADER + syncsafe + body
+
+
+def mp3_size(length_ms: int, id3: bool = False) -> int:
+    """Total MP3 file size in bytes."""
+    _check_length(length_ms)
+    return (len(_id3_tag()) if id3 else 0) + _mp3_bytes_for_frames(mp3_frames(length_ms))
+
+
+@functools.lru_cache(maxsize=1)
+def _mp3_period() -> bytes:
+    """49 silent frames: a valid header, zeroed side info (no main data) and zero padding."""
+    out = bytearray()
+    for i in range(_MP3_PERIOD_FRAMES):
+        size = _mp3_bytes_for_frames(i + 1) - _mp3_bytes_for_frames(i)
+        padding = size - _MP3_FRAME_NUM // SAMPLE_RATE
+        header = bytes([*_MP3_HEADER_SYNC, _MP3_HEADER_RATE | (padding << 1), _MP3_HEADER_MODE])
+        out += header + bytes(size - len(header))
+    assert len(out) == _mp3_bytes_for_frames(_MP3_PERIOD_FRAMES)
+    return bytes(out)
+
+
+def mp3_stream(length_ms: int, chunk_size: int = DEFAULT_CHUNK_SIZE, id3: bool = False) -> Iterator[bytes]:
+    """Yield a silent MP3 (MPEG-1 Layer III, 128 kbit/s, 44.1 kHz stereo), optionally ID3-tagged."""
+    _check_length(length_ms)
+    _check_chunk(chunk_size)
+    if id3:
+        yield _id3_tag()
+    yield from _periodic("mp3", _mp3_bytes_for_frames(mp3_frames(length_ms)), chunk_size)
+
+
+# ------------------------------------------------------------------------------------------ common
+
+
+@functools.lru_cache(maxsize=16)
+def _tiled(kind: str, repeats: int) -> bytes:
+    """The period repeated, shared by all concurrent streams so 1,000 downloads don't each copy it."""
+    period = _wav_period() if kind == "wav" else _mp3_period()
+    return period * repeats
+
+
+def _periodic(kind: str, total: int, chunk_size: int) -> Iterator[bytes]:
+    period_len = len(_wav_period() if kind == "wav" else _mp3_period())
+    tiled = _tiled(kind, chunk_size // period_len + 2)
+    pos = 0
+    while pos < total:
+        size = min(chunk_size, total - pos)
+        offset = pos % period_len
+        yield tiled[offset : offset + size]
+        pos += size
+
+
+def warm_up() -> None:
+    """Precompute the periods and default tiles (~50 ms of CPU) so no request pays for it."""
+    for kind in ("wav", "mp3"):
+        period_len = len(_wav_period() if kind == "wav" else _mp3_period())
+        _tiled(kind, DEFAULT_CHUNK_SIZE // period_len + 2)
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown audio format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+def audio_size(fmt: str, length_ms: int) -> int:
+    """Size in bytes of the file ``audio_stream(fmt, length_ms)`` yields, without generating it."""
+    _check_format(fmt)
+    return wav_size(length_ms) if fmt == "wav" else mp3_size(length_ms, id3=fmt == "mp3_id3")
+
+
+def audio_stream(fmt: str, length_ms: int, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[bytes]:
+    """Yield the file for ``fmt`` (one of `FORMATS`) and ``length_ms``."""
+    _check_format(fmt)
+    if fmt == "wav":
+        return wav_stream(length_ms, chunk_size)
+    return mp3_stream(length_ms, chunk_size, id3=fmt == "mp3_id3")
+
+
+@functools.lru_cache(maxsize=64)
+def expected_audio(fmt: str, length_ms: int) -> tuple[int, str]:
+    """``(size_bytes, sha256_hex)`` of what the emulator serves for (format, length), by streaming it."""
+    digest = hashlib.sha256()
+    size = 0
+    for chunk in audio_stream(fmt, length_ms, chunk_size=HASH_CHUNK_SIZE):
+        digest.update(chunk)
+        size += len(chunk)
+    return size, digest.hexdigest()

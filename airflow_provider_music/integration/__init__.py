@@ -1,0 +1,75 @@
+"""
+Airflow glue shared by the operators, the sensor and the trigger: the trigger's event as a typed value,
+how a task waits (deferral, poll interval, timeout) and what its wait logs, the durable record of the
+generation a task created, the asset event and lineage of a stored track, and the code the one-task
+operator and the sensor share (``DeliversAudio``).
+
+Imported at DAG-parse time: nothing here imports the hook, the trigger or an HTTP or storage library
+at module level.
+"""
+
+from __future__ import annotations
+
+from airflow_provider_music.integration._assets import (
+    ASSET_EXTRA_FIELDS,
+    PublishesAudio,
+    alias_outlets,
+    task_info,
+)
+from airflow_provider_music.integration._deferral import (
+    TriggerArgs,
+    default_deferrable,
+    trigger_kwargs,
+    validate_wait,
+)
+from airflow_provider_music.integration._delivering import DeliversAudio, UsesMusicHook
+from airflow_provider_music.integration._events import (
+    EVENT_ERROR,
+    EVENT_FAILED,
+    EVENT_SUCCESS,
+    EVENT_TIMEOUT,
+    KNOWN_EVENT_STATUSES,
+    EventStatus,
+    GenerationEvent,
+    raise_for_event,
+    resume_summary,
+)
+from airflow_provider_music.integration._lineage import (
+    LINEAGE_FACET_SCHEMA_URL,
+    LINEAGE_RUN_FACET,
+    lineage_dataset,
+    music_run_facet,
+)
+from airflow_provider_music.integration._progress import PollProgress, format_duration, polls_text
+from airflow_provider_music.integration._record import GenerationRecord, RecordedGeneration
+
+__all__ = [
+    "ASSET_EXTRA_FIELDS",
+    "EVENT_ERROR",
+    "EVENT_FAILED",
+    "EVENT_SUCCESS",
+    "EVENT_TIMEOUT",
+    "KNOWN_EVENT_STATUSES",
+    "LINEAGE_FACET_SCHEMA_URL",
+    "LINEAGE_RUN_FACET",
+    "DeliversAudio",
+    "EventStatus",
+    "GenerationEvent",
+    "GenerationRecord",
+    "PollProgress",
+    "PublishesAudio",
+    "RecordedGeneration",
+    "TriggerArgs",
+    "UsesMusicHook",
+    "alias_outlets",
+    "default_deferrable",
+    "format_duration",
+    "lineage_dataset",
+    "music_run_facet",
+    "polls_text",
+    "raise_for_event",
+    "resume_summary",
+    "task_info",
+    "trigger_kwargs",
+    "validate_wait",
+]

@@ -1,0 +1,348 @@
+"""Writing a download into object storage: checked as it streams, never left half-written."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from contextlib import suppress
+from typing import TYPE_CHECKING, Protocol, overload
+
+from airflow_provider_music.audio import HEADER_BYTES, AudioFormat, sniff
+from airflow_provider_music.defaults import (
+    DEFAULT_CHUNK_SIZE,
+    DEFAULT_MAX_AUDIO_BYTES,
+    HASH_QUEUE_PIECES,
+    MIN_STORAGE_BLOCK_SIZE,
+)
+from airflow_provider_music.exceptions import MusicAudioInvalidError, MusicDeliveryError, MusicProviderError
+from airflow_provider_music.storage._paths import (
+    commits_atomically,
+    describe,
+    ensure_folder,
+    leftovers_prefix,
+    object_uri,
+    partial_name,
+    remove_leftovers,
+    remove_quietly,
+)
+from airflow_provider_music.storage._s3_multipart import MultipartUpload
+from airflow_provider_music.storage._stream import AudioStream, StoredAudio
+
+if TYPE_CHECKING:
+    from airflow.sdk import ObjectStoragePath
+
+log = logging.getLogger(__name__)
+
+#: Leading bytes after which the download is checked to be audio (the whole first chunk, up to
+#: HEADER_BYTES, is what it is checked on: chunks are far larger than this).
+_CHECK_AFTER_BYTES = 64
+#: Characters of a body that is not audio quoted in the error (enough to recognise an error page).
+_PREVIEW_CHARS = 60
+
+
+@overload
+def store_stream(
+    stream: AudioStream,
+    destination: ObjectStoragePath,
+    *,
+    max_bytes: int = ...,
+    chunk_size: int = ...,
+    add_extension: bool = ...,
+    sweep: bool = ...,
+    temp_name: str | None = ...,
+    keep_existing: None = ...,
+) -> StoredAudio: ...
+
+
+@overload
+def store_stream(
+    stream: AudioStream,
+    destination: ObjectStoragePath,
+    *,
+    max_bytes: int = ...,
+    chunk_size: int = ...,
+    add_extension: bool = ...,
+    sweep: bool = ...,
+    temp_name: str | None = ...,
+    keep_existing: Callable[[ObjectStoragePath], bool],
+) -> StoredAudio | None: ...
+
+
+def store_stream(
+    stream: AudioStream,
+    destination: ObjectStoragePath,
+    *,
+    max_bytes: int = DEFAULT_MAX_AUDIO_BYTES,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    add_extension: bool = False,
+    sweep: bool = True,
+    temp_name: str | None = None,
+    keep_existing: Callable[[ObjectStoragePath], bool] | None = None,
+) -> StoredAudio | None:
+    """
+    Store ``stream`` at ``destination``, visible only when whole; the one way audio reaches storage.
+
+    Temporaries a killed earlier try left of this object are removed first (``sweep=False``: the
+    caller did that already, e.g. once before retrying with a fresh URL). On a store that
+    ``commits_atomically`` (S3) the upload goes straight to ``destination`` and is committed at the
+    end; elsewhere a temporary object is written, then moved onto ``destination``. With
+    ``add_extension``, ``destination`` names the object without its extension: the audio's format
+    adds it (always through a temporary object, since the name is known only at the end).
+    Temporaries are named after ``temp_name`` (default: ``destination``'s name), which is also what
+    the sweep looks for. ``keep_existing``, when given, is asked about the final name just before a
+    temporary object replaces it: True keeps what is there, drops the new audio and returns None (it
+    may also raise).
+    """
+    folder = destination.parent
+    name = destination.name if temp_name is None else temp_name
+    removed = remove_leftovers(folder, name) if sweep else 0
+    if removed:
+        log.info("Removed %d temporary object(s) left by an interrupted earlier try", removed)
+    target = None if add_extension else destination
+    stored = write_stream(
+        stream, folder, name=name, target=target, max_bytes=max_bytes, chunk_size=chunk_size
+    )
+    if target is None:
+        target = folder / f"{destination.name}.{stored.audio_format.extension}"
+    if not stored.in_place and keep_existing is not None:
+        try:
+            keep = keep_existing(target)
+        except BaseException:
+            discard(stored)
+            raise
+        if keep:
+            discard(stored)
+            return None
+    return finalize(stored, target)
+
+
+def write_stream(
+    stream: AudioStream,
+    folder: ObjectStoragePath,
+    *,
+    name: str = "audio",
+    target: ObjectStoragePath | None = None,
+    max_bytes: int = DEFAULT_MAX_AUDIO_BYTES,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> StoredAudio:
+    """
+    Stream the download into storage, checking as it goes; on any failure nothing is left behind.
+
+    With ``target`` on a store that ``commits_atomically``, the upload goes straight to ``target``
+    (a concurrent writer of the same key: the last one wins); otherwise into a hidden temporary object
+    in ``folder`` (named after ``name``) for ``finalize`` to move into place. Checks: the first bytes
+    are audio (not an HTML/JSON error page), the size stays under ``max_bytes``, and the total matches
+    ``Content-Length`` when the server gave one.
+    """
+    if stream.content_length is not None and stream.content_length > max_bytes:
+        raise MusicAudioInvalidError(
+            f"The audio at {stream.shown_url} is {stream.content_length} bytes; the limit is {max_bytes}"
+        )
+    in_place = target is not None and commits_atomically(target)
+    if target is not None and in_place:
+        dest = target
+    else:
+        ensure_folder(folder)
+        dest = folder / partial_name(name)
+    upload = commits_atomically(dest)
+    # A local write is as fast as the download, so sha256 gets a thread of its own; an upload is the
+    # slow side, so hashing inline costs nothing (and holds no queued pieces in memory).
+    digest = _Sha256(threaded=not upload)
+    sink: _Sink | None = None
+    copied = _Copied()
+    try:
+        block = _storage_block(chunk_size)
+        if upload:
+            sink = MultipartUpload(
+                dest,
+                block,
+                temporary=not in_place,
+                leftovers=folder / leftovers_prefix(name),
+                expected_size=stream.content_length,
+            )
+        else:
+            sink = _FileSink(dest, block)
+        audio_format = _copy(stream, sink, digest, copied, max_bytes)
+        sha256 = digest.hexdigest()
+        sink.commit()
+    except MusicProviderError:
+        _clean_up(sink, dest, in_place)
+        raise
+    except Exception as exc:  # the storage refused a write (full disk, S3 error, permissions ...)
+        _clean_up(sink, dest, in_place)
+        raise MusicDeliveryError(
+            f"Writing the audio into {object_uri(dest.parent)} failed after {copied.size} bytes "
+            f"({describe(exc)}); the partial upload was discarded and any previous object is untouched"
+        ) from None
+    except BaseException:
+        _clean_up(sink, dest, in_place)
+        raise
+    finally:
+        digest.close()
+    return StoredAudio(dest, copied.size, sha256, audio_format, copied.head, in_place)
+
+
+def finalize(stored: StoredAudio, destination: ObjectStoragePath) -> StoredAudio:
+    """Move a complete temporary object onto its final name; the previous object stays until then."""
+    if stored.in_place:
+        return stored
+    try:
+        stored.path.rename(destination)
+    except Exception as exc:
+        remove_quietly(stored.path)
+        raise MusicDeliveryError(
+            f"Could not move the audio into place at {object_uri(destination)}: {describe(exc)}"
+        ) from None
+    return StoredAudio(destination, stored.size_bytes, stored.sha256, stored.audio_format, stored.head)
+
+
+def discard(stored: StoredAudio) -> None:
+    """Drop a temporary object that will not be used (never an object written in place)."""
+    if not stored.in_place:
+        remove_quietly(stored.path)
+
+
+class _Copied:
+    """What has gone through so far: kept outside ``_copy`` so a failure can say how far it got."""
+
+    __slots__ = ("audio_format", "head", "size")
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.head = b""
+        self.audio_format: AudioFormat | None = None
+
+
+def _copy(stream: AudioStream, sink: _Sink, digest: _Sha256, copied: _Copied, max_bytes: int) -> AudioFormat:
+    """Every chunk into ``sink`` and ``digest``, checked to be audio, within ``max_bytes`` and complete."""
+    for chunk in stream.chunks():
+        if len(copied.head) < HEADER_BYTES:
+            copied.head += chunk[: HEADER_BYTES - len(copied.head)]
+        if copied.audio_format is None and len(copied.head) >= _CHECK_AFTER_BYTES:
+            copied.audio_format = _require_audio(copied.head, stream)
+        copied.size += len(chunk)
+        if copied.size > max_bytes:
+            raise MusicAudioInvalidError(
+                f"The audio at {stream.shown_url} exceeded the limit of {max_bytes} bytes; stopped"
+            )
+        digest.update(chunk)
+        sink.write(chunk)
+    if copied.audio_format is None:
+        copied.audio_format = _require_audio(copied.head, stream)
+    if stream.content_length is not None and copied.size != stream.content_length:
+        raise MusicDeliveryError(
+            f"The download from {stream.shown_url} was truncated: got {copied.size} of "
+            f"{stream.content_length} bytes"
+        )
+    return copied.audio_format
+
+
+def _require_audio(head: bytes, stream: AudioStream) -> AudioFormat:
+    if not head:
+        raise MusicAudioInvalidError(f"The audio URL {stream.shown_url} served an empty body")
+    found = sniff(head)
+    if found is None:
+        preview = head[:_PREVIEW_CHARS].decode("utf-8", "replace").replace("\n", " ")
+        raise MusicAudioInvalidError(
+            f"The audio URL {stream.shown_url} served something that is not audio "
+            f"(Content-Type {stream.content_type or 'missing'}; starts with {preview!r})"
+        )
+    return found
+
+
+def _clean_up(sink: _Sink | None, dest: ObjectStoragePath, in_place: bool) -> None:
+    if sink is not None:
+        sink.discard()
+    elif not in_place:  # never delete the final name: it may hold the previous object
+        remove_quietly(dest)
+
+
+def _storage_block(chunk_size: int) -> int:
+    """
+    The storage write block: half a chunk, but never under S3's 5 MiB part minimum.
+
+    So UPLOAD_PARTS_IN_MEMORY (2) parts keep a delivery within two chunk sizes.
+    """
+    return max(chunk_size // 2, MIN_STORAGE_BLOCK_SIZE)
+
+
+class _Sha256:
+    """
+    sha256 of the download; ``threaded``: in a thread of its own.
+
+    Fed through a queue of at most HASH_QUEUE_PIECES pieces (hashlib releases the GIL, so it overlaps
+    reading and writing). The thread drains its queue even after a failure, so the reader can never
+    hang on it.
+    """
+
+    def __init__(self, *, threaded: bool) -> None:
+        self._digest = hashlib.sha256()
+        self._queue: queue.Queue[bytes | None] = queue.Queue(HASH_QUEUE_PIECES)
+        self._error: BaseException | None = None
+        self._dropping = False
+        self._thread: threading.Thread | None = None
+        if threaded:
+            self._thread = threading.Thread(target=self._run, name="music-sha256", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while (piece := self._queue.get()) is not None:
+            if self._dropping or self._error is not None:
+                continue
+            try:
+                self._digest.update(piece)
+            except BaseException as exc:  # handed to the reader by hexdigest()
+                self._error = exc
+
+    def update(self, piece: bytes) -> None:
+        if self._thread is None:
+            self._digest.update(piece)
+        else:
+            self._queue.put(piece)
+
+    def hexdigest(self) -> str:
+        self._stop()
+        if self._error is not None:
+            raise self._error
+        return self._digest.hexdigest()
+
+    def close(self) -> None:
+        """Drop what is still queued and wait for the thread (safe after ``hexdigest``)."""
+        self._dropping = True
+        self._stop()
+
+    def _stop(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+
+
+class _Sink(Protocol):
+    def write(self, data: bytes) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def discard(self) -> None:
+        """Leave nothing behind; never raises."""
+
+
+class _FileSink:
+    """A temporary object written through the store's file object (local files, other stores)."""
+
+    def __init__(self, path: ObjectStoragePath, block_size: int) -> None:
+        self._path = path
+        self._file = path.open("wb", block_size=block_size)
+
+    def write(self, data: bytes) -> None:
+        self._file.write(data)
+
+    def commit(self) -> None:
+        self._file.close()
+
+    def discard(self) -> None:
+        with suppress(Exception):
+            self._file.close()
+        remove_quietly(self._path)
