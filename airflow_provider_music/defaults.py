@@ -1,4 +1,10 @@
-"""Every default the provider uses, in one place so a reviewer can see the whole budget at once."""
+"""
+Every default the provider uses, in one place so a reviewer can see the whole budget at once.
+
+Only defaults live here (values a deployment could want otherwise); fixed facts live with the code
+that owns them: the vendor's limits in the wire layer, S3's part floor in storage, the manifest's
+suffix in delivery, the task-state key in integration.
+"""
 
 from __future__ import annotations
 
@@ -23,11 +29,6 @@ CONNECTION_PLACEHOLDERS: Final = {
 # a typed field of the connection form (provider info ``conn-fields``), which stores into this very
 # key of the extra JSON; on Airflow 3.1 it is typed into the Extra box (see the placeholder above).
 CONNECTION_EXTRA_TIMEOUT: Final = "timeout"
-
-# --- Request validation (the vendor's documented limits for eleven_music) ---------------------
-PROMPT_MAX_CHARS: Final = 2000
-MUSIC_LENGTH_MIN_MS: Final = 10_000
-MUSIC_LENGTH_MAX_MS: Final = 300_000
 
 # --- HTTP --------------------------------------------------------------------------------------
 CONNECT_TIMEOUT_S: Final = 10.0
@@ -77,9 +78,7 @@ DEFERRAL_TIMEOUT_MARGIN_S: Final = 300.0
 # --- Delivery ----------------------------------------------------------------------------------
 # The memory budget of one delivery: peak growth stays near two of these (socket reads of at most
 # NETWORK_READ_SIZE; storage blocks of half a chunk, at least S3's 5 MiB part minimum).
-# S3 multipart parts must be at least 5 MiB, so that is the floor for the storage block.
 DEFAULT_CHUNK_SIZE: Final = 8 * 1024 * 1024
-MIN_STORAGE_BLOCK_SIZE: Final = 5 * 1024 * 1024
 # Reads from the socket are smaller than a storage block: the block is buffered by the storage
 # client anyway, so reading a whole chunk at once would only hold a second copy of it.
 NETWORK_READ_SIZE: Final = 1024 * 1024
@@ -87,18 +86,10 @@ NETWORK_READ_SIZE: Final = 1024 * 1024
 DEFAULT_MAX_AUDIO_BYTES: Final = 512 * 1024 * 1024
 # Times an expired audio URL (401/403/404/410) is refreshed through a new GET of the generation.
 MAX_URL_REFRESHES: Final = 3
-# Stores whose uploads stay invisible until committed (an S3 multipart upload; a small object is one
-# PUT): there the audio is written straight to its final key, without a temporary object to copy.
-DIRECT_WRITE_PROTOCOLS: Final = ("s3", "s3a")
 # Parts of such an upload held at once (one filling while one uploads, or two uploading): with 5 MiB
 # parts about 10 MiB, inside the two-chunk budget, and a part's round trip overlaps the next one's.
 UPLOAD_PARTS_IN_MEMORY: Final = 2
 # Downloaded pieces (of up to NETWORK_READ_SIZE) queued for the sha256 thread of a local write, which
 # hashes while the next piece is read and written; more did not help in measurements.
 HASH_QUEUE_PIECES: Final = 2
-IF_EXISTS_CHOICES: Final = ("overwrite", "skip", "fail")
 DEFAULT_IF_EXISTS: Final = "overwrite"
-SIDECAR_SUFFIX: Final = ".json"
-
-# --- Durable generation records ---------------------------------------------------------------
-STATE_KEY_GENERATION_ID: Final = "aimlapi_generation_id"

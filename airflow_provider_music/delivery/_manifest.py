@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_music.audio import HEADER_BYTES, duration_seconds, sniff
-from airflow_provider_music.defaults import DEFAULT_CHUNK_SIZE, SIDECAR_SUFFIX
+from airflow_provider_music.defaults import DEFAULT_CHUNK_SIZE
 from airflow_provider_music.delivery._destination import Destination, existing_object, resolve_destination
 from airflow_provider_music.delivery._options import DeliveryOptions
 from airflow_provider_music.exceptions import MusicDeliveryError, MusicDestinationExistsError
@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 #: The version of the manifest's layout, recorded in every manifest.
 MANIFEST_VERSION = 1
+# The manifest beside a track: the track's name with its extension replaced by this.
+SIDECAR_SUFFIX = ".json"
 
 
 def sidecar_path(target: ObjectStoragePath) -> ObjectStoragePath:

@@ -12,12 +12,12 @@ from airflow_provider_music.defaults import (
     DEFAULT_CHUNK_SIZE,
     DEFAULT_IF_EXISTS,
     DEFAULT_MAX_AUDIO_BYTES,
-    IF_EXISTS_CHOICES,
 )
 from airflow_provider_music.exceptions import MusicInputError
 
 #: The smallest chunk accepted: a limit of the delivery's memory budget, not a default.
 MIN_CHUNK_SIZE = 64 * 1024
+IF_EXISTS_CHOICES = ("overwrite", "skip", "fail")
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,11 @@ from airflow_provider_music.integration._lineage import (
     music_run_facet,
 )
 from airflow_provider_music.integration._progress import PollProgress, format_duration, polls_text
-from airflow_provider_music.integration._record import GenerationRecord, RecordedGeneration
+from airflow_provider_music.integration._record import (
+    STATE_KEY_GENERATION_ID,
+    GenerationRecord,
+    RecordedGeneration,
+)
 
 __all__ = [
     "ASSET_EXTRA_FIELDS",
@@ -52,6 +56,7 @@ __all__ = [
     "KNOWN_EVENT_STATUSES",
     "LINEAGE_FACET_SCHEMA_URL",
     "LINEAGE_RUN_FACET",
+    "STATE_KEY_GENERATION_ID",
     "DeliversAudio",
     "EventStatus",
     "GenerationEvent",

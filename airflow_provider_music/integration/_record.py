@@ -21,10 +21,12 @@ from typing import Any
 
 from airflow.sdk import Variable
 
-from airflow_provider_music.defaults import STATE_KEY_GENERATION_ID
 from airflow_provider_music.version_compat import task_state_store
 
 log = logging.getLogger(__name__)
+
+# The task-state key of the record (Airflow 3.3's task_state_store); records written under it stay readable.
+STATE_KEY_GENERATION_ID = "aimlapi_generation_id"
 
 
 @dataclass(frozen=True)

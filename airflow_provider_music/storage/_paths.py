@@ -6,7 +6,6 @@ import uuid
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_music.defaults import DIRECT_WRITE_PROTOCOLS
 from airflow_provider_music.exceptions import MusicDeliveryError
 
 if TYPE_CHECKING:
@@ -15,6 +14,9 @@ if TYPE_CHECKING:
 #: Temporary objects start with this, then the name of the object they will become.
 PARTIAL_PREFIX = ".partial-"
 LOCAL_PROTOCOLS = ("", "file", "local")
+# Stores whose uploads stay invisible until committed (an S3 multipart upload; a small object is one
+# PUT): there the audio is written straight to its final key, without a temporary object to copy.
+DIRECT_WRITE_PROTOCOLS = ("s3", "s3a")
 S3_PROTOCOLS = ("s3", "s3a", "s3n")
 
 

@@ -15,7 +15,6 @@ from airflow_provider_music.defaults import (
     DEFAULT_CHUNK_SIZE,
     DEFAULT_MAX_AUDIO_BYTES,
     HASH_QUEUE_PIECES,
-    MIN_STORAGE_BLOCK_SIZE,
 )
 from airflow_provider_music.exceptions import MusicAudioInvalidError, MusicDeliveryError, MusicProviderError
 from airflow_provider_music.storage._paths import (
@@ -39,6 +38,8 @@ log = logging.getLogger(__name__)
 #: Leading bytes after which the download is checked to be audio (the whole first chunk, up to
 #: HEADER_BYTES, is what it is checked on: chunks are far larger than this).
 _CHECK_AFTER_BYTES = 64
+#: S3 multipart parts must be at least 5 MiB: the floor of the storage block, whatever the chunk size.
+MIN_STORAGE_BLOCK_SIZE = 5 * 1024 * 1024
 #: Characters of a body that is not audio quoted in the error (enough to recognise an error page).
 _PREVIEW_CHARS = 60
 

@@ -11,9 +11,6 @@ from urllib.parse import urlsplit, urlunsplit
 from airflow_provider_music.defaults import (
     DEFAULT_HOST,
     DEFAULT_MODEL,
-    MUSIC_LENGTH_MAX_MS,
-    MUSIC_LENGTH_MIN_MS,
-    PROMPT_MAX_CHARS,
 )
 from airflow_provider_music.exceptions import MusicInputError
 from airflow_provider_music.wire._models import MODEL_FIELDS, USER_AGENT, ApiRequest
@@ -28,6 +25,11 @@ PROBE_GENERATION_ID: Final = "airflow-provider-music-connection-test"
 
 _PARAMETER_FIELDS = frozenset({"model", "prompt", "music_length_ms"})
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f]")
+
+# The vendor's documented limits for elevenlabs/eleven_music (docs: aimlapi-music-api.md).
+PROMPT_MAX_CHARS: Final = 2000
+MUSIC_LENGTH_MIN_MS: Final = 10_000
+MUSIC_LENGTH_MAX_MS: Final = 300_000
 
 
 def normalize_base_url(host: str | None, port: int | None = None, schema: str | None = None) -> str:

@@ -616,3 +616,16 @@ def test_the_emulator_defaults_away_from_the_api_servers_port() -> None:
     from airflow_provider_music.emulator.__main__ import build_parser
 
     assert build_parser().parse_args([]).port != API_SERVER_PORT
+
+
+# ----------------------------------------------------------------------------------- public paths only
+
+PRIVATE_PATH = re.compile(r"airflow_provider_music(?:\.[a-z]\w*)*\._\w+")
+
+
+@pytest.mark.parametrize("doc", DOC_FILES, ids=lambda p: p.name)
+def test_docs_name_only_public_import_paths(doc: Path) -> None:
+    if doc.name == "changelog.md":  # history names what existed then
+        return
+    found = sorted(set(PRIVATE_PATH.findall(doc.read_text())))
+    assert not found, f"{doc.name} names private import paths: {found}"

@@ -8,8 +8,7 @@ import pytest
 from airflow.sdk import Variable
 from helpers import FakeTaskStateStore, FakeTI, make_context
 
-from airflow_provider_music.defaults import STATE_KEY_GENERATION_ID
-from airflow_provider_music.integration import GenerationRecord, RecordedGeneration
+from airflow_provider_music.integration import STATE_KEY_GENERATION_ID, GenerationRecord, RecordedGeneration
 
 
 def test_recorded_generation_reads_both_record_formats() -> None:

@@ -11,11 +11,10 @@ import pytest
 from airflow.sdk import DAG, AssetAlias
 from helpers import FakeTaskStateStore, TaskDeferred, fake_ti, make_context
 
-from airflow_provider_music.defaults import STATE_KEY_GENERATION_ID
 from airflow_provider_music.emulator import Emulator, expected_audio
 from airflow_provider_music.exceptions import MusicDestinationExistsError, MusicInputError
 from airflow_provider_music.hooks.music import MusicGenerationHook
-from airflow_provider_music.integration import LINEAGE_RUN_FACET, RecordedGeneration
+from airflow_provider_music.integration import LINEAGE_RUN_FACET, STATE_KEY_GENERATION_ID, RecordedGeneration
 from airflow_provider_music.operators.music import GenerateMusicOperator, SubmitMusicGenerationOperator
 from airflow_provider_music.triggers.music import MusicGenerationTrigger
 from airflow_provider_music.wire import client_request_id
