@@ -42,6 +42,7 @@ def track(prompt: str) -> None:
         # within the mapped group, these resolve to the XComs of this track's own submit
         usage=XComArg(submit, key="usage"),
         client_request_id=XComArg(submit, key="client_request_id"),
+        request=XComArg(submit, key="request"),  # the body as sent: model, prompt, length, fields
     )
 
 

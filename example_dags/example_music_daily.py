@@ -5,7 +5,8 @@ The audio lands at ``<storage base>/daily/<date>.<ext>`` with a ``<date>.json`` 
 (``<date>``: the run's logical date, or when it was due for runs without one), and each stored track
 is emitted as an asset event through the alias ``example_music_daily_tracks``
 (``example_music_consumer`` is scheduled on it). The manifest also records what the generation cost
-(``usage``) and the ``X-Client-Request-Id`` the submit task sent, handed over through its XComs.
+(``usage``), the ``X-Client-Request-Id`` the submit task sent and the body it sent (``request``),
+handed over through its XComs.
 """
 
 from __future__ import annotations
@@ -52,4 +53,5 @@ with DAG(
         # what the submit task pushed: recorded in the manifest (null when the service reported none)
         usage=XComArg(submit, key="usage"),
         client_request_id=XComArg(submit, key="client_request_id"),
+        request=XComArg(submit, key="request"),  # the body as sent: model, prompt, length, fields
     )

@@ -51,8 +51,12 @@ def describe_usage(usage: Mapping[str, Any] | None) -> str:
 def manifest_meta(
     request_info: Mapping[str, Any] | None, task_info: Mapping[str, Any] | None
 ) -> dict[str, Any]:
-    """The request and task facts every manifest carries; cost and tracing are null when unknown."""
-    return {"usage": None, "client_request_id": None, **(request_info or {}), **(task_info or {})}
+    """
+    The request and task facts every manifest carries; cost, tracing and the body as sent
+    (``request``: the model's fields, lyrics as given, never the API key) are null when unknown.
+    """
+    meta = {"usage": None, "client_request_id": None, "request": None, **(request_info or {})}
+    return {**meta, **(task_info or {})}
 
 
 def existing_manifest(
@@ -100,7 +104,7 @@ def _manifest_of_existing(
     try:
         recorded = json.loads(side.read_text())
         if isinstance(recorded, dict) and recorded.get("uri") == object_uri(target):
-            return {"usage": None, "client_request_id": None, **recorded, "skipped": True}
+            return {"usage": None, "client_request_id": None, "request": None, **recorded, "skipped": True}
     except Exception:  # no sidecar, or an unreadable one: fall back to hashing the object
         pass
     digest = hashlib.sha256()

@@ -33,7 +33,13 @@ Admin API on the API port (no auth): ``GET /_emulator/stats``, ``POST /_emulator
 Fault rule: ``{"target": "post"|"get"|"audio", "action": ..., "times": 1 (-1 forever),
 "match": "substring of generation id or prompt", **params}``; see `FaultRule` and `ACTIONS`.
 
-Modules, lowest first (each imports only from those before it): ``_synthesis`` (the audio),
+Models: every model of the AI/ML API music catalogue (`MODELS`; `MODEL_SPECS` holds each one's fields,
+limits, output format and length, from the vendor's schemas). A body breaking a model's rules (a
+missing or mistyped field, a value out of range or not in its enum, a key the model does not take)
+is answered 400 ``Body validation error`` with one ``details`` entry per problem, naming the field.
+
+Modules, lowest first (each imports only from those before it): ``_synthesis`` (the audio), ``_models``
+(the models' rules),
 ``_config`` (defaults, `Config`), ``_messages`` and ``_http`` (a small HTTP/1.1 server), ``_faults``
 (fault rules), ``_state`` (generations and their statuses, counters), ``_responses`` and
 ``_validation``, ``_host`` (what the apps need from the server), ``_admin``, ``_api`` and ``_cdn``
@@ -46,6 +52,7 @@ from __future__ import annotations
 from ._config import USAGE_MODES, Config
 from ._emulator import Emulator
 from ._faults import ACTIONS, FaultRule
+from ._models import MODEL_SPECS, ModelSpec, Rule
 from ._server import EmulatorServer
 from ._state import CREDITS_PER_SECOND, CREDITS_PER_USD, MODELS, PENDING_STATUSES, usage_for
 from ._synthesis import (
@@ -65,12 +72,15 @@ __all__ = [
     "CREDITS_PER_USD",
     "FORMATS",
     "MODELS",
+    "MODEL_SPECS",
     "PENDING_STATUSES",
     "USAGE_MODES",
     "Config",
     "Emulator",
     "EmulatorServer",
     "FaultRule",
+    "ModelSpec",
+    "Rule",
     "audio_size",
     "audio_stream",
     "expected_audio",

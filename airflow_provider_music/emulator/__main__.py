@@ -92,7 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="time in 'queued' (default: 25%% of generation)",
     )
     parser.add_argument(
-        "--audio-format", choices=FORMATS, default=DEFAULT_AUDIO_FORMAT, help="default: %(default)s"
+        "--audio-format",
+        choices=FORMATS,
+        default=DEFAULT_AUDIO_FORMAT,
+        help="elevenlabs/eleven_music's audio (other models send their own format); default: %(default)s",
     )
     parser.add_argument(
         "--url-ttl", type=_non_negative, default=DEFAULT_URL_TTL, help="audio link lifetime in seconds"

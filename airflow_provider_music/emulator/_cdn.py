@@ -20,7 +20,7 @@ from ._state import EmulatedGeneration
 from ._synthesis import DEFAULT_CHUNK_SIZE, audio_stream
 
 #: ``/files/<token>.<ext>``: the token is the generation's, the extension its format's.
-FILE_PATH = re.compile(r"/files/([0-9a-f]{32})\.(wav|mp3)")
+FILE_PATH = re.compile(r"/files/([0-9a-f]{32})\.(wav|mp3|pcm)")
 #: The nonce prefix of a signature (hex characters); the HMAC follows it.
 NONCE_CHARS = 16
 AUDIO_HEADERS: tuple[tuple[str, str], ...] = (

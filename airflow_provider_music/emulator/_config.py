@@ -108,7 +108,7 @@ class Config:
 
     generation_seconds: float = DEFAULT_GENERATION_SECONDS
     queued_seconds: float | None = None  # None: DEFAULT_QUEUED_SHARE of generation_seconds
-    audio_format: str = DEFAULT_AUDIO_FORMAT
+    audio_format: str = DEFAULT_AUDIO_FORMAT  # eleven_music's; the other models have their own (_models)
     url_ttl: float = DEFAULT_URL_TTL
     submit_status: int = DEFAULT_SUBMIT_STATUS
     usage: str = DEFAULT_USAGE  # where POST answers report the cost: both, body, headers, none

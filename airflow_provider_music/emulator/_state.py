@@ -17,22 +17,18 @@ from typing import TYPE_CHECKING, Any
 
 from ._config import Config, check_number
 from ._faults import FaultBook
+from ._models import ELEVEN_MUSIC, LYRIA2, MINIMAX_MUSIC, MODELS, MS_PER_SECOND, STABLE_AUDIO
 from ._synthesis import CONTENT_TYPES, EXTENSIONS, FORMATS, audio_size
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-ELEVEN_MUSIC = "elevenlabs/eleven_music"
-STABLE_AUDIO = "stable-audio"
-LYRIA2 = "google/lyria2"
-MINIMAX_MUSIC = "minimax/music-2.0"
-MODELS: tuple[str, ...] = (ELEVEN_MUSIC, STABLE_AUDIO, LYRIA2, MINIMAX_MUSIC)
+__all__ = ["ELEVEN_MUSIC", "LYRIA2", "MINIMAX_MUSIC", "MODELS", "MS_PER_SECOND", "STABLE_AUDIO"]
 #: The statuses a generation reports while it runs (the vendor SDK's pending set).
 PENDING_STATUSES: tuple[str, ...] = ("queued", "generating", "waiting", "active", "processing")
 #: Credits per second of requested music, and the vendor's rate (2,000,000 credits = 1 USD).
 CREDITS_PER_SECOND = 2_100
 CREDITS_PER_USD = 2_000_000
-MS_PER_SECOND = 1000
 #: Decimal places of the USD figure (``x-aimlapi-usd-spent``, the stats' ``usage``).
 USD_PLACES = 9
 #: Bytes of the per-state key that signs audio links (a reset keeps it: links stay verifiable).

@@ -25,10 +25,16 @@ DEFAULT_CHUNK_SIZE = 64 * 1024
 #: `expected_audio` hashes the stream in chunks this big (any size gives the same bytes).
 HASH_CHUNK_SIZE = 1024 * 1024
 
-#: Formats the emulator serves. ``mp3_id3`` is MP3 with an ID3v2 tag in front, as many real files have.
-FORMATS: tuple[str, ...] = ("wav", "mp3", "mp3_id3")
-CONTENT_TYPES: dict[str, str] = {"wav": "audio/wav", "mp3": "audio/mpeg", "mp3_id3": "audio/mpeg"}
-EXTENSIONS: dict[str, str] = {"wav": "wav", "mp3": "mp3", "mp3_id3": "mp3"}
+#: Formats the emulator serves. ``mp3_id3`` is MP3 with an ID3v2 tag in front, as many real files have;
+#: ``pcm`` is the WAV's samples with no header (what MiniMax models send for ``audio_setting.format: pcm``).
+FORMATS: tuple[str, ...] = ("wav", "mp3", "mp3_id3", "pcm")
+CONTENT_TYPES: dict[str, str] = {
+    "wav": "audio/wav",
+    "mp3": "audio/mpeg",
+    "mp3_id3": "audio/mpeg",
+    "pcm": "application/octet-stream",
+}
+EXTENSIONS: dict[str, str] = {"wav": "wav", "mp3": "mp3", "mp3_id3": "mp3", "pcm": "pcm"}
 
 _WAV_HEADER_SIZE = 44
 _WAV_FRAME_BYTES = CHANNELS * BYTES_PER_SAMPLE
@@ -234,9 +240,18 @@ def _check_format(fmt: str) -> None:
         raise ValueError(f"unknown audio format {fmt!r}; expected one of {', '.join(FORMATS)}")
 
 
+def pcm_stream(length_ms: int, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[bytes]:
+    """Yield raw PCM (the WAV's samples, 16-bit little-endian stereo 44.1 kHz, no header) in chunks."""
+    _check_length(length_ms)
+    _check_chunk(chunk_size)
+    yield from _periodic("wav", wav_frames(length_ms) * _WAV_FRAME_BYTES, chunk_size)
+
+
 def audio_size(fmt: str, length_ms: int) -> int:
     """Size in bytes of the file ``audio_stream(fmt, length_ms)`` yields, without generating it."""
     _check_format(fmt)
+    if fmt == "pcm":
+        return wav_size(length_ms) - _WAV_HEADER_SIZE
     return wav_size(length_ms) if fmt == "wav" else mp3_size(length_ms, id3=fmt == "mp3_id3")
 
 
@@ -245,6 +260,8 @@ def audio_stream(fmt: str, length_ms: int, chunk_size: int = DEFAULT_CHUNK_SIZE)
     _check_format(fmt)
     if fmt == "wav":
         return wav_stream(length_ms, chunk_size)
+    if fmt == "pcm":
+        return pcm_stream(length_ms, chunk_size)
     return mp3_stream(length_ms, chunk_size, id3=fmt == "mp3_id3")
 
 

@@ -37,6 +37,7 @@ from airflow_provider_music.wire import (
     parse_generation_response,
     parse_submission,
     redact_url,
+    unknown_model_warning,
     usage_text,
 )
 
@@ -159,13 +160,31 @@ class MusicGenerationHook(BaseHook):
         extra_body: Mapping[str, Any] | None = None,
         *,
         client_request_id: str | None = None,
+        lyrics: str | None = None,
+        negative_prompt: str | None = None,
+        seed: int | None = None,
     ) -> Submission:
         """
         Create a generation: its id, the usage the service reported, and the ``X-Client-Request-Id``
         sent (only a valid one is sent). A POST is resent only when it cannot have arrived.
+
+        The body is checked by the model's own rules first (``wire.MUSIC_MODELS``): ``music_length_ms``
+        goes into the model's length field, ``lyrics``, ``negative_prompt`` and ``seed`` are sent when
+        not None, and any other field the model takes comes through ``extra_body`` (one way only). A
+        model outside the catalogue is sent as given, with a warning.
         """
+        warning = unknown_model_warning(model)
+        if warning is not None:
+            self.log.warning("%s", warning)
+        fields = {"lyrics": lyrics, "negative_prompt": negative_prompt, "seed": seed}
         request = build_submit_request(
-            self.settings.base_url, prompt, music_length_ms, model, extra_body, client_request_id
+            self.settings.base_url,
+            prompt,
+            music_length_ms,
+            model,
+            extra_body,
+            client_request_id,
+            fields={k: v for k, v in fields.items() if v is not None},
         )
         sent_id = (request.headers or {}).get(CLIENT_REQUEST_ID_HEADER)
         if client_request_id is not None and sent_id is None:
@@ -190,10 +209,20 @@ class MusicGenerationHook(BaseHook):
         extra_body: Mapping[str, Any] | None = None,
         *,
         client_request_id: str | None = None,
+        lyrics: str | None = None,
+        negative_prompt: str | None = None,
+        seed: int | None = None,
     ) -> str:
         """``create_generation(...).id``."""
         return self.create_generation(
-            prompt, music_length_ms, model, extra_body, client_request_id=client_request_id
+            prompt,
+            music_length_ms,
+            model,
+            extra_body,
+            client_request_id=client_request_id,
+            lyrics=lyrics,
+            negative_prompt=negative_prompt,
+            seed=seed,
         ).id
 
     def get_generation(self, generation_id: str) -> Generation:

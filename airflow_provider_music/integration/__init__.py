@@ -1,6 +1,7 @@
 """
 Airflow glue shared by the operators, the sensor and the trigger: the trigger's event as a typed value,
-how a task waits (deferral, poll interval, timeout) and what its wait logs, the durable record of the
+what a submitting task sends (typed model fields, checks at parse time, the body as sent), how a
+task waits (deferral, poll interval, timeout) and what its wait logs, the durable record of the
 generation a task created, the asset event and lineage of a stored track, and the code the one-task
 operator and the sensor share (``DeliversAudio``).
 
@@ -46,6 +47,15 @@ from airflow_provider_music.integration._record import (
     GenerationRecord,
     RecordedGeneration,
 )
+from airflow_provider_music.integration._request import (
+    REQUEST_KEY,
+    check_literals,
+    is_pending,
+    mapping_value,
+    recorded_request,
+    request_body,
+    typed_fields,
+)
 
 __all__ = [
     "ASSET_EXTRA_FIELDS",
@@ -56,6 +66,7 @@ __all__ = [
     "KNOWN_EVENT_STATUSES",
     "LINEAGE_FACET_SCHEMA_URL",
     "LINEAGE_RUN_FACET",
+    "REQUEST_KEY",
     "STATE_KEY_GENERATION_ID",
     "DeliversAudio",
     "EventStatus",
@@ -67,14 +78,20 @@ __all__ = [
     "TriggerArgs",
     "UsesMusicHook",
     "alias_outlets",
+    "check_literals",
     "default_deferrable",
     "format_duration",
+    "is_pending",
     "lineage_dataset",
+    "mapping_value",
     "music_run_facet",
     "polls_text",
     "raise_for_event",
+    "recorded_request",
+    "request_body",
     "resume_summary",
     "task_info",
     "trigger_kwargs",
+    "typed_fields",
     "validate_wait",
 ]

@@ -22,25 +22,22 @@ from airflow_provider_music.defaults import (
 )
 from airflow_provider_music.exceptions import MusicTimeoutError
 from airflow_provider_music.integration import (
+    REQUEST_KEY,
     DeliversAudio,
     GenerationRecord,
     PollProgress,
     RecordedGeneration,
     UsesMusicHook,
+    check_literals,
     raise_for_event,
+    recorded_request,
+    request_body,
     resume_summary,
     task_info,
+    typed_fields,
     validate_wait,
 )
-from airflow_provider_music.wire import (
-    client_request_id,
-    coerce_music_length,
-    validate_extra_body,
-    validate_model,
-    validate_music_length,
-    validate_prompt,
-    validate_submission,
-)
+from airflow_provider_music.wire import client_request_id, coerce_music_length
 
 if TYPE_CHECKING:
     from airflow.sdk import Context, ObjectStoragePath
@@ -50,17 +47,6 @@ if TYPE_CHECKING:
 __all__ = ["GenerateMusicOperator", "SubmitMusicGenerationOperator"]
 
 
-def _check_static(prompt: object, music_length_ms: object, model: object, extra_body: object) -> None:
-    """Refuse at DAG-parse time what is wrong whatever the templates render to (each literal field)."""
-    model_name = validate_model(model)
-    if isinstance(prompt, str) and "{{" not in prompt and "{%" not in prompt:
-        validate_prompt(prompt)
-    if extra_body is not None:
-        validate_extra_body(extra_body, model_name)
-    if music_length_ms is not None and not isinstance(music_length_ms, str):
-        validate_music_length(music_length_ms)
-
-
 class _SubmitsGenerations(UsesMusicHook, BaseOperator):
     """Creating a generation, reattaching on retries instead of paying twice."""
 
@@ -68,23 +54,50 @@ class _SubmitsGenerations(UsesMusicHook, BaseOperator):
     music_length_ms: int | str | None
     model: str
     extra_body: Mapping[str, Any] | None
+    lyrics: str | None
+    negative_prompt: str | None
+    seed: int | str | None
 
     def __init__(self, **kwargs: Any) -> None:
         # Without an __init__ of its own, Airflow's operator metaclass would record BaseOperator's
         # (inlets=None, outlets=None ...) as this class's partial() defaults: mapped tasks then crash.
         super().__init__(**kwargs)
 
-    def _rendered_request(self) -> tuple[str, int | None]:
-        """Validate what the templates rendered to, before any request is sent."""
-        length = coerce_music_length(self.music_length_ms)
-        validate_submission(self.prompt, length, self.model, self.extra_body)
-        return self.prompt, length  # type: ignore[return-value]
+    def _set_request(
+        self,
+        prompt: str,
+        music_length_ms: int | str | None,
+        model: str,
+        extra_body: Mapping[str, Any] | None,
+        fields: Mapping[str, Any],
+    ) -> None:
+        """Refuse at DAG-parse time what is wrong whatever the templates render to, then keep it all."""
+        warning = check_literals(prompt, music_length_ms, model, extra_body, typed_fields(**fields))
+        if warning:
+            self.log.warning("%s", warning)
+        self.prompt = prompt
+        self.music_length_ms = music_length_ms
+        self.model = model
+        self.extra_body = dict(extra_body) if extra_body else None
+        self.lyrics = fields["lyrics"]
+        self.negative_prompt = fields["negative_prompt"]
+        self.seed = fields["seed"]
+
+    def _fields(self) -> dict[str, Any]:
+        """The typed model fields given, as rendered (None: not sent)."""
+        return typed_fields(self.lyrics, self.negative_prompt, self.seed)
+
+    def _request_body(self) -> dict[str, Any]:
+        """Validate what the templates rendered to with the model's rules: the body the POST carries."""
+        return request_body(self.prompt, self.music_length_ms, self.model, self.extra_body, self._fields())
 
     def _request_info(self, recorded: RecordedGeneration | None = None) -> dict[str, Any]:
         return {
             "model": self.model,
             "prompt": self.prompt,
             "music_length_ms": coerce_music_length(self.music_length_ms),
+            # the model's fields as sent (lyrics as given); the API key is never part of a body
+            REQUEST_KEY: recorded_request(self._request_body()),
             "usage": dict(recorded.usage) if recorded is not None and recorded.usage is not None else None,
             "client_request_id": recorded.client_request_id if recorded is not None else None,
         }
@@ -107,7 +120,7 @@ class _SubmitsGenerations(UsesMusicHook, BaseOperator):
         Returns its record (id, usage, client request id) and, when it was reattached, the status just
         read (so a completed one is delivered without waiting).
         """
-        prompt, length = self._rendered_request()
+        self._request_body()  # refuses a bad rendered value before anything is read or sent
         record = GenerationRecord(context)
         previous = record.get()
         if previous:
@@ -122,8 +135,16 @@ class _SubmitsGenerations(UsesMusicHook, BaseOperator):
                 "The generation %s recorded by an earlier try ended as %r; submitting a new one",
                 previous.generation_id, generation.raw_status,
             )  # fmt: skip
+        fields = self._fields()
         submission = self.hook.create_generation(
-            prompt, length, self.model, self.extra_body, client_request_id=self._client_request_id(context)
+            self.prompt,
+            coerce_music_length(self.music_length_ms),  # type: ignore[arg-type]  # validated above
+            self.model,
+            self.extra_body,
+            client_request_id=self._client_request_id(context),
+            lyrics=fields.get("lyrics"),
+            negative_prompt=fields.get("negative_prompt"),
+            seed=fields.get("seed"),
         )
         created = RecordedGeneration(submission.id, submission.usage, submission.client_request_id)
         record.set(created)  # the hook has logged the id, the client request id and the usage
@@ -138,24 +159,34 @@ class SubmitMusicGenerationOperator(_SubmitsGenerations):
     Create a music generation and return its id (XCom ``return_value``, and key ``generation_id``).
 
     Also pushes ``usage`` (what the service reported the generation cost; ``None`` when it reported
-    nothing) and ``client_request_id`` (the ``X-Client-Request-Id`` the POST carried: dag, run, task
-    and map index, never the try number), for the sensor's parameters of the same names.
+    nothing), ``client_request_id`` (the ``X-Client-Request-Id`` the POST carried: dag, run, task
+    and map index, never the try number) and ``request`` (the body as sent: the model's fields, lyrics
+    as given), for the sensor's parameters of the same names.
 
     Pair it with :class:`~airflow_provider_music.sensors.music.MusicGenerationSensor` to wait and store.
     A try that dies after its POST leaves a record, so the retry reattaches to that generation
     instead of paying again; a successful try clears it, so a deliberate rerun makes new music.
 
-    :param prompt: What to generate (templated): genre, mood, instruments, tempo, structure, lyrics;
-        at most 2000 characters.
-    :param music_length_ms: Requested length in milliseconds (templated), 10000 to 300000; the
-        service's default (10 s) when None. The model may not respect it exactly.
-    :param model: Model name; ``elevenlabs/eleven_music`` by default.
-    :param extra_body: Further model fields sent as they are (refused for eleven_music, which
-        documents none).
+    Every value is checked with the model's own rules (README: "Models"): literal values when the
+    DAG is parsed, rendered templates before the POST; a refused value costs nothing.
+
+    :param prompt: What to generate (templated): genre, mood, instruments, tempo, structure; its
+        limits are the model's (eleven_music: at most 2000 characters).
+    :param music_length_ms: Requested length in milliseconds (templated), sent as the model's own
+        length field: eleven_music ``music_length_ms`` (10000 to 300000), stable-audio
+        ``seconds_total`` (whole seconds, 1 to 47); refused for models without one. The model's
+        default when None.
+    :param model: Model name; ``elevenlabs/eleven_music`` by default. A model the catalogue does not
+        know is sent as given, with the generic checks only and a warning.
+    :param extra_body: Further model fields sent as they are (e.g. ``audio_setting``), checked
+        with the model's rules.
+    :param lyrics: The song's lyrics (templated; e.g. minimax models); not sent when None.
+    :param negative_prompt: What to avoid (templated; google/lyria2); not sent when None.
+    :param seed: Seed for reproducible runs (templated; google/lyria2); not sent when None.
     :param conn_id: Airflow connection id of type ``aimlapi``.
     """
 
-    template_fields: Sequence[str] = ("prompt", "music_length_ms")
+    template_fields: Sequence[str] = ("prompt", "music_length_ms", "lyrics", "negative_prompt", "seed")
     ui_color = "#e1bee7"
 
     def __init__(
@@ -165,15 +196,15 @@ class SubmitMusicGenerationOperator(_SubmitsGenerations):
         music_length_ms: int | str | None = None,
         model: str = DEFAULT_MODEL,
         extra_body: Mapping[str, Any] | None = None,
+        lyrics: str | None = None,
+        negative_prompt: str | None = None,
+        seed: int | str | None = None,
         conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        _check_static(prompt, music_length_ms, model, extra_body)
-        self.prompt = prompt
-        self.music_length_ms = music_length_ms
-        self.model = model
-        self.extra_body = dict(extra_body) if extra_body else None
+        fields = {"lyrics": lyrics, "negative_prompt": negative_prompt, "seed": seed}
+        self._set_request(prompt, music_length_ms, model, extra_body, fields)
         self.conn_id = conn_id
 
     def execute(self, context: Context) -> str:
@@ -184,6 +215,8 @@ class SubmitMusicGenerationOperator(_SubmitsGenerations):
         # For the sensor's `usage` and `client_request_id` (pushed even when unknown, as null).
         ti.xcom_push(key="usage", value=dict(recorded.usage) if recorded.usage is not None else None)
         ti.xcom_push(key="client_request_id", value=recorded.client_request_id)
+        # For the sensor's `request`: the body as sent (model, prompt, length field, model fields).
+        ti.xcom_push(key=REQUEST_KEY, value=recorded_request(self._request_body()))
         # The record guards the window between the POST and the task's success; once the id is
         # handed on, clearing and rerunning the task is a request for new music.
         self._forget(context)
@@ -202,15 +235,20 @@ class GenerateMusicOperator(DeliversAudio, _SubmitsGenerations):
     client request id, so a retry, a worker crash or a triggerer restart reattaches to it (a completed
     one is only delivered again) instead of paying for a second generation; the manifest records both.
 
-    :param prompt: What to generate (templated); at most 2000 characters.
+    :param prompt: What to generate (templated); its limits are the model's. Every value is
+        checked with the model's rules, literal ones when the DAG is parsed (README: "Models").
     :param destination: Where to store the audio (templated): URI string or ``ObjectStoragePath``.
         Ending in ``/`` it is a folder and the object is named after the generation id; ending in an
         audio extension (``.wav``, ``.mp3``, ...) it is the object's full path; any other name is the
         object's name without extension (the audio's format adds it). A relative local path is
         refused. Checked before the POST: see "Fail before paying" in docs/operators.md.
-    :param music_length_ms: Requested length in milliseconds (templated), 10000 to 300000.
+    :param music_length_ms: Requested length in milliseconds (templated), sent as the model's own
+        length field (eleven_music 10000 to 300000; stable-audio whole seconds, 1 to 47 s).
     :param model: Model name; ``elevenlabs/eleven_music`` by default.
-    :param extra_body: Further model fields (refused for eleven_music).
+    :param extra_body: Further model fields, checked with the model's rules.
+    :param lyrics: The song's lyrics (templated); not sent when None.
+    :param negative_prompt: What to avoid (templated); not sent when None.
+    :param seed: Seed for reproducible runs (templated); not sent when None.
     :param conn_id: Airflow connection id of type ``aimlapi``.
     :param storage_conn_id: Airflow connection for the storage (for example an ``aws`` connection).
     :param poll_interval: Seconds between status checks.
@@ -232,7 +270,15 @@ class GenerateMusicOperator(DeliversAudio, _SubmitsGenerations):
         as an asset event, so downstream DAGs can be scheduled on new audio.
     """
 
-    template_fields: Sequence[str] = ("prompt", "music_length_ms", "destination", "object_name")
+    template_fields: Sequence[str] = (
+        "prompt",
+        "music_length_ms",
+        "lyrics",
+        "negative_prompt",
+        "seed",
+        "destination",
+        "object_name",
+    )
     ui_color = "#ce93d8"
 
     def __init__(
@@ -243,6 +289,9 @@ class GenerateMusicOperator(DeliversAudio, _SubmitsGenerations):
         music_length_ms: int | str | None = None,
         model: str = DEFAULT_MODEL,
         extra_body: Mapping[str, Any] | None = None,
+        lyrics: str | None = None,
+        negative_prompt: str | None = None,
+        seed: int | str | None = None,
         conn_id: str = DEFAULT_CONN_ID,
         storage_conn_id: str | None = None,
         poll_interval: float = DEFAULT_POLL_INTERVAL_S,
@@ -258,12 +307,9 @@ class GenerateMusicOperator(DeliversAudio, _SubmitsGenerations):
         **kwargs: Any,
     ) -> None:
         super().__init__(**self.with_asset_alias(kwargs, asset_alias))
-        _check_static(prompt, music_length_ms, model, extra_body)
+        fields = {"lyrics": lyrics, "negative_prompt": negative_prompt, "seed": seed}
+        self._set_request(prompt, music_length_ms, model, extra_body, fields)
         poll_s, self.wait_timeout = validate_wait(poll_interval, timeout)
-        self.prompt = prompt
-        self.music_length_ms = music_length_ms
-        self.model = model
-        self.extra_body = dict(extra_body) if extra_body else None
         self._set_delivery(
             destination=destination,
             conn_id=conn_id,
@@ -281,7 +327,7 @@ class GenerateMusicOperator(DeliversAudio, _SubmitsGenerations):
 
     def execute(self, context: Context) -> Any:
         """Check the destination, submit (or reattach), wait here or in the triggerer, store."""
-        self._rendered_request()
+        self._request_body()  # the rendered values, with the model's rules
         # Fail before paying: everything about the destination that can be known without the audio.
         resolved = self._check_destination("Checked before any request: this try created no generation.")
         kept = delivery.existing_manifest(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ast
-import json
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
@@ -22,8 +20,10 @@ from airflow_provider_music.defaults import (
 from airflow_provider_music.delivery import validate_options
 from airflow_provider_music.exceptions import MusicInputError
 from airflow_provider_music.integration import (
+    REQUEST_KEY,
     DeliversAudio,
     PollProgress,
+    mapping_value,
     raise_for_event,
     resume_summary,
     validate_wait,
@@ -81,6 +81,9 @@ class MusicGenerationSensor(DeliversAudio, BaseSensorOperator):
         A mapping, ``None``, or its JSON / Python-literal text.
     :param client_request_id: Optional (templated), recorded in the manifest: the
         ``X-Client-Request-Id`` the submit task sent (``XComArg(submit, key="client_request_id")``).
+    :param request: Optional (templated), recorded in the manifest as ``request``: the body the
+        submit task sent (``XComArg(submit, key="request")``: the model's fields, lyrics as given).
+        A mapping, ``None``, or its JSON / Python-literal text.
     """
 
     template_fields: Sequence[str] = (
@@ -91,6 +94,7 @@ class MusicGenerationSensor(DeliversAudio, BaseSensorOperator):
         "music_length_ms",
         "usage",
         "client_request_id",
+        "request",
     )
     ui_color = "#f3e5f5"
 
@@ -116,6 +120,7 @@ class MusicGenerationSensor(DeliversAudio, BaseSensorOperator):
         music_length_ms: int | str | None = None,
         usage: Mapping[str, Any] | str | XComArg | None = None,
         client_request_id: str | XComArg | None = None,
+        request: Mapping[str, Any] | str | XComArg | None = None,
         **kwargs: Any,
     ) -> None:
         interval = _poll_interval(poll_interval, kwargs.pop("poke_interval", None))
@@ -128,6 +133,7 @@ class MusicGenerationSensor(DeliversAudio, BaseSensorOperator):
         self.music_length_ms = music_length_ms
         self.usage = usage
         self.client_request_id = client_request_id
+        self.request = request
         self._set_delivery(
             destination=destination,
             conn_id=conn_id,
@@ -148,14 +154,15 @@ class MusicGenerationSensor(DeliversAudio, BaseSensorOperator):
             "model": self.model or model_of(self.generation_id),
             "prompt": self.prompt,
             "music_length_ms": coerce_music_length(self.music_length_ms),
-            "usage": _usage_value(self.usage),
+            REQUEST_KEY: mapping_value(self.request, REQUEST_KEY, "XComArg(submit, key='request')"),
+            "usage": mapping_value(self.usage, "usage", "XComArg(submit, key='usage')"),
             "client_request_id": _client_request_id_value(self.client_request_id),
         }
 
     def _check_inputs(self) -> None:
         validate_generation_id(self.generation_id)
         validate_options(self._delivery_options())
-        self._request_info()  # refuses a `usage` or `client_request_id` that is not what it should be
+        self._request_info()  # refuses a `usage`, `request` or `client_request_id` that is not one
 
     def execute(self, context: Context) -> Any:
         """Check the destination, then defer to the trigger (or poke from here)."""
@@ -220,27 +227,6 @@ def _poll_interval(poll_interval: object, poke_interval: object) -> object:
 def _is_seconds(value: object) -> bool:
     seconds = value.total_seconds() if isinstance(value, timedelta) else value
     return isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and seconds > 0
-
-
-def _usage_value(value: object) -> dict[str, Any] | None:
-    """The submit task's ``usage`` XCom as rendered: a mapping, None, or its JSON/Python-literal text."""
-    if value is None or isinstance(value, Mapping):
-        return dict(value) if value is not None else None
-    if isinstance(value, str):
-        text = value.strip()
-        if text in ("", "None", "null"):
-            return None
-        for parse in (json.loads, ast.literal_eval):
-            try:
-                parsed = parse(text)
-            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-                continue
-            if parsed is None or isinstance(parsed, Mapping):
-                return dict(parsed) if parsed is not None else None
-    raise MusicInputError(
-        "usage must be what the submit task pushed under the XCom key 'usage' (a mapping or None, e.g. "
-        f"XComArg(submit, key='usage')), got {value!r:.200}"
-    )
 
 
 def _client_request_id_value(value: object) -> str | None:

@@ -1,6 +1,7 @@
 """
-The AI/ML API's wire format, and nothing else: URLs, request bodies, response parsing, statuses,
-error classification, usage, the client request id, redaction.
+The AI/ML API's wire format, and nothing else: URLs, the music models and their rules (the
+catalogue, ``MUSIC_MODELS``), request bodies, response parsing, statuses, error classification,
+usage, the client request id, redaction.
 
 It performs no I/O, so the sync client (requests), the async client (aiohttp), the emulator's tests
 and the unit tests all share this one reading of the service. It imports nothing heavy: operator
@@ -9,8 +10,8 @@ modules use it at DAG-parse time to validate input.
 
 from __future__ import annotations
 
+from airflow_provider_music.wire._catalogue import MUSIC_MODELS, TYPED_FIELDS, FieldRule, MusicModel
 from airflow_provider_music.wire._models import (
-    MODEL_FIELDS,
     USER_AGENT,
     ApiRequest,
     Generation,
@@ -30,12 +31,7 @@ from airflow_provider_music.wire._requests import (
     coerce_music_length,
     model_of,
     normalize_base_url,
-    validate_extra_body,
     validate_generation_id,
-    validate_model,
-    validate_music_length,
-    validate_prompt,
-    validate_submission,
 )
 from airflow_provider_music.wire._responses import (
     ProbeVerdict,
@@ -58,6 +54,16 @@ from airflow_provider_music.wire._tracing import (
     is_valid_client_request_id,
 )
 from airflow_provider_music.wire._usage import CREDITS_HEADER, USD_HEADER, parse_usage, usage_text
+from airflow_provider_music.wire._validation import (
+    build_body,
+    expected_format,
+    unknown_model_warning,
+    validate_extra_body,
+    validate_model,
+    validate_music_length,
+    validate_prompt,
+    validate_submission,
+)
 
 __all__ = [
     "CLIENT_REQUEST_ID_HEADER",
@@ -65,18 +71,22 @@ __all__ = [
     "CREDITS_HEADER",
     "GENERATE_AUDIO_PATH",
     "GENERATION_ID_MAX_CHARS",
-    "MODEL_FIELDS",
+    "MUSIC_MODELS",
     "PROBE_GENERATION_ID",
+    "TYPED_FIELDS",
     "USD_HEADER",
     "USER_AGENT",
     "ApiRequest",
+    "FieldRule",
     "Generation",
     "GenerationStatus",
+    "MusicModel",
     "Operation",
     "ProbeVerdict",
     "StatusClass",
     "Submission",
     "auth_headers",
+    "build_body",
     "build_probe_request",
     "build_status_request",
     "build_submit_request",
@@ -86,6 +96,7 @@ __all__ = [
     "coerce_music_length",
     "connection_test_result",
     "error_from_response",
+    "expected_format",
     "failure_message",
     "generation_failure_text",
     "is_valid_client_request_id",
@@ -98,6 +109,7 @@ __all__ = [
     "parse_usage",
     "redact",
     "redact_url",
+    "unknown_model_warning",
     "usage_text",
     "validate_extra_body",
     "validate_generation_id",

@@ -8,17 +8,10 @@ from enum import Enum
 from typing import Any, Literal
 
 from airflow_provider_music import __version__
-from airflow_provider_music.defaults import DEFAULT_MODEL
 
 USER_AGENT = f"airflow-provider-music/{__version__}"
 
 Operation = Literal["submit", "status"]
-
-# Fields the vendor documents for each model. For eleven_music the list is complete (confirmed),
-# so anything else is refused before it costs a request; other models are passed through.
-MODEL_FIELDS: dict[str, frozenset[str]] = {
-    DEFAULT_MODEL: frozenset({"model", "prompt", "music_length_ms"}),
-}
 
 
 class GenerationStatus(str, Enum):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any, Final
@@ -13,8 +12,9 @@ from airflow_provider_music.defaults import (
     DEFAULT_MODEL,
 )
 from airflow_provider_music.exceptions import MusicInputError
-from airflow_provider_music.wire._models import MODEL_FIELDS, USER_AGENT, ApiRequest
+from airflow_provider_music.wire._models import USER_AGENT, ApiRequest
 from airflow_provider_music.wire._tracing import CLIENT_REQUEST_ID_HEADER, is_valid_client_request_id
+from airflow_provider_music.wire._validation import build_body
 
 # The one endpoint: POST creates a generation, GET reads one (not a default: it is the API's path).
 GENERATE_AUDIO_PATH: Final = "/v2/generate/audio"
@@ -23,13 +23,7 @@ GENERATION_ID_MAX_CHARS: Final = 512
 # A syntactically valid id that names no generation: a cheap, authenticated, side-effect-free call.
 PROBE_GENERATION_ID: Final = "airflow-provider-music-connection-test"
 
-_PARAMETER_FIELDS = frozenset({"model", "prompt", "music_length_ms"})
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f]")
-
-# The vendor's documented limits for elevenlabs/eleven_music (docs: aimlapi-music-api.md).
-PROMPT_MAX_CHARS: Final = 2000
-MUSIC_LENGTH_MIN_MS: Final = 10_000
-MUSIC_LENGTH_MAX_MS: Final = 300_000
 
 
 def normalize_base_url(host: str | None, port: int | None = None, schema: str | None = None) -> str:
@@ -64,80 +58,6 @@ def auth_headers(api_key: str) -> dict[str, str]:
     }
 
 
-def validate_submission(
-    prompt: object,
-    music_length_ms: object = None,
-    model: object = DEFAULT_MODEL,
-    extra_body: object = None,
-) -> None:
-    """Refuse what the service would refuse, naming the field, the problem and the limit."""
-    model = validate_model(model)
-    validate_prompt(prompt)
-    if music_length_ms is not None:
-        validate_music_length(music_length_ms)
-    if extra_body is not None:
-        validate_extra_body(extra_body, model)
-
-
-def validate_model(model: object) -> str:
-    """The model itself when it is a non-empty string."""
-    if not isinstance(model, str) or not model.strip():
-        raise MusicInputError(f"model must be a non-empty string, got {model!r}")
-    return model
-
-
-def validate_prompt(prompt: object) -> None:
-    """A non-empty string within the vendor's length limit."""
-    if not isinstance(prompt, str):
-        raise MusicInputError(f"prompt must be a string, got {type(prompt).__name__}")
-    if not prompt.strip():
-        raise MusicInputError("prompt must not be empty")
-    if len(prompt) > PROMPT_MAX_CHARS:
-        raise MusicInputError(
-            f"prompt is {len(prompt)} characters long; the limit is {PROMPT_MAX_CHARS} characters"
-        )
-
-
-def validate_music_length(music_length_ms: object) -> None:
-    """An integer number of milliseconds within the vendor's range (None is the caller's business)."""
-    if isinstance(music_length_ms, bool) or not isinstance(music_length_ms, int):
-        raise MusicInputError(
-            f"music_length_ms must be an integer number of milliseconds, got {music_length_ms!r}"
-        )
-    if not MUSIC_LENGTH_MIN_MS <= music_length_ms <= MUSIC_LENGTH_MAX_MS:
-        raise MusicInputError(
-            f"music_length_ms is {music_length_ms}; it must be from {MUSIC_LENGTH_MIN_MS} "
-            f"to {MUSIC_LENGTH_MAX_MS} (10 s to 5 min)"
-        )
-
-
-def validate_extra_body(extra_body: object, model: str) -> None:
-    """A JSON-serializable mapping of fields the model accepts beside the parameters."""
-    if not isinstance(extra_body, Mapping) or not all(isinstance(k, str) for k in extra_body):
-        raise MusicInputError(f"extra_body must be a mapping of field names to values, got {extra_body!r}")
-    clash = sorted(_PARAMETER_FIELDS & set(extra_body))
-    if clash:
-        raise MusicInputError(f"extra_body must not set {', '.join(clash)}: pass them as parameters")
-    documented = MODEL_FIELDS.get(model)
-    if documented is not None:
-        extra_ok = sorted(documented - _PARAMETER_FIELDS)
-        unknown = sorted(set(extra_body) - set(extra_ok))
-        if unknown:
-            accepts = (
-                f"extra_body accepts only: {', '.join(extra_ok)}"
-                if extra_ok
-                else f"extra_body accepts no fields for {model} (its documented fields "
-                f"{', '.join(sorted(documented))} are set through parameters)"
-            )
-            raise MusicInputError(
-                f"extra_body field(s) {', '.join(unknown)} are not accepted by {model}; {accepts}"
-            )
-    try:
-        json.dumps(dict(extra_body))
-    except (TypeError, ValueError) as err:
-        raise MusicInputError(f"extra_body must be JSON-serializable: {err}") from None
-
-
 def coerce_music_length(value: object) -> object:
     """Accept a rendered template's digits ("30000") as an integer; leave anything else for validation."""
     if isinstance(value, str) and re.fullmatch(r"\s*\d+\s*", value):
@@ -152,14 +72,14 @@ def build_submit_request(
     model: str = DEFAULT_MODEL,
     extra_body: Mapping[str, Any] | None = None,
     client_request_id: str | None = None,
+    *,
+    fields: Mapping[str, Any] | None = None,
 ) -> ApiRequest:
-    """Validate, then describe ``POST /v2/generate/audio`` (with the client request id when valid)."""
-    validate_submission(prompt, music_length_ms, model, extra_body)
-    body: dict[str, Any] = {"model": model, "prompt": prompt}
-    if music_length_ms is not None:
-        body["music_length_ms"] = music_length_ms
-    if extra_body:
-        body.update(extra_body)
+    """
+    Validate, then describe ``POST /v2/generate/audio`` (with the client request id when valid): the
+    body is ``build_body``'s (the length in the model's own field, then ``fields``, then ``extra_body``).
+    """
+    body = build_body(model, prompt, music_length_ms, fields=fields, extra_body=extra_body)
     headers = None
     if client_request_id is not None and is_valid_client_request_id(client_request_id):
         headers = {CLIENT_REQUEST_ID_HEADER: client_request_id}

@@ -6,6 +6,7 @@ XComs and asset events, and a stand-in task context for in-process operator and 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import resource
@@ -53,6 +54,7 @@ __all__ = [
     "file_size_limit",
     "make_context",
     "run_dag",
+    "run_try",
     "xcom_values",
 ]
 
@@ -174,3 +176,24 @@ def fake_ti(context: Context) -> FakeTI:
     ti = context["ti"]
     assert isinstance(ti, FakeTI), ti
     return ti
+
+
+def run_try(op: Any, store: FakeTaskStateStore) -> dict[str, Any]:
+    """One try of a deferrable task as Airflow runs it: execute, defer, the trigger's first event, resume."""
+    try:
+        manifest: dict[str, Any] = op.execute(make_context(store, task_id=op.task_id))
+        return manifest
+    except TaskDeferred as deferred:
+        trigger = deferred.trigger
+
+        async def first_event() -> dict[str, Any]:
+            async for event in trigger.run():
+                payload: dict[str, Any] = event.payload
+                return payload
+            raise AssertionError("the trigger ended without an event")
+
+        event = asyncio.run(asyncio.wait_for(first_event(), 60))
+        resumed: dict[str, Any] = getattr(op, deferred.method_name)(
+            make_context(store, task_id=op.task_id), event
+        )
+        return resumed

@@ -7,7 +7,6 @@ POSTs the service received, and that no partial object is left behind.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Iterator
@@ -15,7 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import EMULATOR_KEY, FakeTaskStateStore, TaskDeferred, conn_json, file_size_limit, make_context
+from helpers import (
+    EMULATOR_KEY,
+    FakeTaskStateStore,
+    conn_json,
+    file_size_limit,
+    run_try,
+)
 
 from airflow_provider_music.clients import RetryPolicy
 from airflow_provider_music.emulator import Emulator, expected_audio
@@ -45,7 +50,7 @@ def faults_fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 def _run(op: GenerateMusicOperator, store: FakeTaskStateStore) -> dict[str, Any]:
     """One try of the task as Airflow runs it; the key must never surface in what it returns or raises."""
     try:
-        manifest = _run_once(op, store)
+        manifest = run_try(op, store)
     except Exception as exc:
         _assert_no_key_in(exc)
         raise
@@ -61,26 +66,6 @@ def _assert_no_key_in(exc: BaseException) -> None:
 def _files_anywhere(op: GenerateMusicOperator) -> list[str]:
     root = Path(str(op.destination).removeprefix("file://"))
     return [str(p) for p in root.rglob("*") if p.is_file()] if root.exists() else []
-
-
-def _run_once(op: GenerateMusicOperator, store: FakeTaskStateStore) -> dict[str, Any]:
-    """One try of the task as Airflow runs it: execute, defer, trigger run, resume."""
-    try:
-        manifest: dict[str, Any] = op.execute(make_context(store, task_id=op.task_id))
-        return manifest
-    except TaskDeferred as deferred:
-        trigger = deferred.trigger
-
-        async def first_event() -> dict[str, Any]:
-            async for event in trigger.run():
-                payload: dict[str, Any] = event.payload
-                return payload
-            raise AssertionError("the trigger ended without an event")
-
-        event = asyncio.run(asyncio.wait_for(first_event(), 60))
-        method = getattr(op, deferred.method_name)
-        resumed: dict[str, Any] = method(make_context(store, task_id=op.task_id), event)
-        return resumed
 
 
 def _op(tmp_path: Path, **kw: Any) -> GenerateMusicOperator:

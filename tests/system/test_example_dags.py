@@ -44,6 +44,7 @@ def test_every_example_dag_imports_without_errors() -> None:
         "example_music_batch",
         "example_music_one_task",
         "example_music_consumer",
+        "example_music_models",
     } <= set(result["dags"])
     assert len(EXAMPLES) >= 3
 
@@ -97,6 +98,11 @@ def test_daily_dag_stores_a_real_track(emulator: Emulator, airflow_home: Path, t
     _check_track(track, manifest, emulator)
     assert manifest["duration_seconds"] == 30.0
     assert "Wednesday 04 March 2026" in manifest["prompt"]
+    assert manifest["request"] == {
+        "model": "elevenlabs/eleven_music",
+        "prompt": manifest["prompt"],
+        "music_length_ms": 30_000,
+    }
     assert json.loads((tmp_path / "daily" / "2026-03-04.json").read_text())["sha256"] == manifest["sha256"]
     assert xcom_values("example_music_daily", "submit", "generation_id")[-1] == manifest["generation_id"]
     assert emulator.stats()["posts"] == 1
@@ -133,6 +139,55 @@ def test_one_task_dag(emulator: Emulator, airflow_home: Path, tmp_path: Path) ->
     _check_track(tmp_path / "one_task" / "2026-03-06.wav", manifest, emulator)
     assert manifest["duration_seconds"] == 20.0
     assert emulator.stats()["posts"] == 1
+
+
+def test_models_dag_runs_two_models_side_by_side(
+    emulator: Emulator, airflow_home: Path, tmp_path: Path
+) -> None:
+    """One mapped task per model: each sent by its own rules, each stored in its model's format."""
+    env = _env(emulator, tmp_path)
+    emulator.configure(audio_format="mp3")  # what eleven_music answers with at the real service
+    result = run_dag("example_music_models", "2026-03-07", env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    stats = emulator.stats()
+    assert stats["posts"] == 2
+    folder = tmp_path / "models" / "2026-03-07"
+    manifests = {m["model"]: m for m in xcom_values("example_music_models", "generate")}
+    assert set(manifests) == {"elevenlabs/eleven_music", "minimax/music-2.0"}
+
+    instrumental = manifests["elevenlabs/eleven_music"]
+    data = (folder / "instrumental.mp3").read_bytes()
+    assert data[:3] == b"ID3" or (data[0] == 0xFF and data[1] & 0xE0 == 0xE0)  # an MP3 frame or tag
+    assert instrumental["format"] == "mp3"
+    assert instrumental["uri"] == f"file://{folder}/instrumental.mp3"
+    assert instrumental["request"] == {
+        "model": "elevenlabs/eleven_music",
+        "prompt": instrumental["prompt"],
+        "music_length_ms": 30_000,
+    }
+    assert "2026-03-07" in instrumental["prompt"]
+
+    song = manifests["minimax/music-2.0"]
+    _check_track(folder / "song.wav", song, emulator)  # audio_setting asked for WAV
+    assert song["format"] == "wav"
+    request = song["request"]
+    assert request["model"] == "minimax/music-2.0"
+    assert request["prompt"] == instrumental["prompt"]  # the same daily job
+    assert request["lyrics"].startswith("[Verse]\nCoffee on the windowsill")  # as given
+    assert request["audio_setting"] == {"format": "wav", "sample_rate": 44100}
+    assert "music_length_ms" not in request  # minimax/music-2.0 has no length field
+    assert EMULATOR_KEY not in json.dumps(manifests)
+
+    for manifest in manifests.values():
+        served = stats["generations"][manifest["generation_id"]]
+        assert (served["model"], served["size_bytes"], served["sha256"]) == (
+            manifest["model"],
+            manifest["size_bytes"],
+            manifest["sha256"],
+        )
+        sidecar = json.loads(Path(manifest["sidecar_uri"].removeprefix("file://")).read_text())
+        assert sidecar["request"] == manifest["request"]
+    assert sorted(m["map_index"] for m in manifests.values()) == [0, 1]
 
 
 def test_daily_dag_runs_without_a_logical_date(

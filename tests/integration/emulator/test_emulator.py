@@ -147,12 +147,18 @@ def test_other_models_lengths(clean_emulator: Emulator, emulator_client: httpx.C
         GEN, json={"model": "google/lyria2", "prompt": "x", "negative_prompt": "y", "seed": 3}
     )
     minimax = emulator_client.post(
-        GEN, json={"model": "minimax/music-2.0", "lyrics": "la la", "audio_setting": {"format": "mp3"}}
+        GEN,
+        json={
+            "model": "minimax/music-2.0",
+            "prompt": "upbeat synth pop",
+            "lyrics": "[Verse]\nla la la la",
+            "audio_setting": {"format": "mp3"},
+        },
     )
     gens = clean_emulator.stats()["generations"]
     assert stable.json()["id"].endswith(":stable-audio")
     assert gens[stable.json()["id"]]["music_length_ms"] == 12_000
-    assert gens[lyria.json()["id"]]["music_length_ms"] == 10_000
+    assert gens[lyria.json()["id"]]["music_length_ms"] == 30_000  # lyria2 takes no length: 30 s clips
     assert gens[minimax.json()["id"]]["format"] == "mp3"
 
 

@@ -45,7 +45,8 @@ def test_submit_returns_and_pushes_the_id_usage_and_client_request_id(emulator: 
     request_id = client_request_id("dag", "run1", "task", -1)
     assert served["client_request_id"] == request_id  # the header the service received
     pushed = fake_ti(context).pushed
-    assert set(pushed) == {"generation_id", "usage", "client_request_id"}
+    assert set(pushed) == {"generation_id", "usage", "client_request_id", "request"}
+    assert pushed["request"] == {"model": "elevenlabs/eleven_music", "prompt": "p", "music_length_ms": 20000}
     assert pushed["generation_id"] == gen_id
     assert pushed["client_request_id"] == request_id
     assert same_usage(pushed["usage"], served["usage"])  # what the service reported

@@ -285,6 +285,7 @@ def test_without_them_the_manifest_says_null(emulator: Emulator, tmp_path: Path)
     )
     assert manifest["usage"] is None
     assert manifest["client_request_id"] is None
+    assert manifest["request"] is None
 
 
 @pytest.mark.parametrize(
@@ -308,6 +309,36 @@ def test_a_usage_that_is_not_one_is_refused_before_waiting(emulator: Emulator, t
     sensor = _sensor("g:m", f"{tmp_path}/", usage="[1, 2]")
     with pytest.raises(MusicInputError, match="usage must be"):
         sensor.execute(make_context())
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {"model": "minimax/music-2.0", "prompt": "A folk song", "lyrics": "[Verse]\nLa la la la"},
+        '{"model": "minimax/music-2.0", "prompt": "A folk song", "lyrics": "[Verse]\\nLa la la la"}',
+        "{'model': 'minimax/music-2.0', 'prompt': 'A folk song', 'lyrics': '[Verse]\\nLa la la la'}",
+    ],
+)
+def test_the_request_the_submit_task_sent_reaches_the_manifest(
+    emulator: Emulator, tmp_path: Path, given: object
+) -> None:
+    """``XComArg(submit, key="request")``: as pushed (a mapping) or rendered as JSON / Python text."""
+    gen_id = _completed(emulator)
+    with DAG("d", schedule=None):
+        sensor = _sensor(gen_id, f"{tmp_path}/", object_name="t", request=given)
+    if isinstance(given, str):
+        sensor.render_template_fields({})
+    manifest = sensor.execute_complete(make_context(), {"status": "success", "generation_id": gen_id})
+    expected = {"model": "minimax/music-2.0", "prompt": "A folk song", "lyrics": "[Verse]\nLa la la la"}
+    assert manifest["request"] == expected
+    assert json.loads((tmp_path / "t.json").read_text())["request"] == expected
+
+
+def test_a_request_that_is_not_one_is_refused_before_waiting(emulator: Emulator, tmp_path: Path) -> None:
+    sensor = _sensor("g:m", f"{tmp_path}/", request="[1, 2]")
+    with pytest.raises(MusicInputError, match="request must be what the submit task pushed"):
+        sensor.execute(make_context())
+    assert emulator.stats()["gets"] == 0
 
 
 # --- fail early: the destination is checked before deferring (and before the first poke) -------------

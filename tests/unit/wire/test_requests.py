@@ -24,7 +24,7 @@ from airflow_provider_music.exceptions import AirflowFailException, MusicInputEr
         ({"model": ""}, "model must be a non-empty string"),
         (
             {"extra_body": {"seed": 1}},
-            "seed are not accepted by elevenlabs/eleven_music; extra_body accepts no fields for",
+            "elevenlabs/eleven_music: field 'seed' is not accepted; it accepts: music_length_ms, prompt",
         ),
         ({"extra_body": {"prompt": "y"}}, "extra_body must not set prompt"),
         ({"extra_body": ["x"]}, "extra_body must be a mapping"),
@@ -37,16 +37,16 @@ def test_validation_names_field_problem_and_limit(kwargs: dict[str, object], nee
     assert isinstance(info.value, AirflowFailException)
 
 
-def test_limits_are_inclusive_and_other_models_pass_fields_through() -> None:
+def test_limits_are_inclusive_and_other_models_take_their_own_fields() -> None:
     wire.validate_submission("x" * 2000, 10000)
     wire.validate_submission("x", 300000)
     wire.validate_submission("x", None, "google/lyria2", {"negative_prompt": "drums", "seed": 3})
-    request = wire.build_submit_request("http://h", "p", 20000, "stable-audio", {"seconds_total": 5})
+    request = wire.build_submit_request("http://h", "p", 20000, "stable-audio", {"steps": 5})
     assert request.json_body == {
         "model": "stable-audio",
         "prompt": "p",
-        "music_length_ms": 20000,
-        "seconds_total": 5,
+        "seconds_total": 20,
+        "steps": 5,
     }
     assert request.url == "http://h/v2/generate/audio"
 
@@ -77,7 +77,7 @@ def test_extra_body_error_says_eleven_music_accepts_no_fields() -> None:
         wire.validate_submission("p", None, "elevenlabs/eleven_music", {"seed": 1, "lyrics": "la"})
     text = str(info.value)
     assert "allowed fields" not in text  # it used to list model, prompt, music_length_ms as "allowed"
-    assert "lyrics, seed are not accepted by elevenlabs/eleven_music" in text
+    assert "elevenlabs/eleven_music: fields 'lyrics', 'seed' are not accepted" in text
     assert "extra_body accepts no fields for elevenlabs/eleven_music" in text
 
 
@@ -102,6 +102,6 @@ def test_each_field_is_validated_on_its_own(check: Any, value: object, needle: s
 
 def test_extra_body_is_validated_against_its_model() -> None:
     wire.validate_extra_body({"seed": 1}, "google/lyria2")
-    with pytest.raises(MusicInputError, match="seed are not accepted by elevenlabs/eleven_music"):
+    with pytest.raises(MusicInputError, match="elevenlabs/eleven_music: field 'seed' is not accepted"):
         wire.validate_extra_body({"seed": 1}, "elevenlabs/eleven_music")
     assert wire.validate_model("m") == "m"
