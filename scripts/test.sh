@@ -17,6 +17,7 @@ if [ "$(id -u)" = "0" ]; then
   bash "$REPO/scripts/install-ceph.sh"      # the real S3 server for the s3 tests
   bash "$REPO/scripts/install-browser.sh"   # Chromium for the connection-form UI test
   bash "$REPO/scripts/install-services.sh"  # PostgreSQL and Redis for the scale-out deployment test
+  bash "$REPO/scripts/install-ffmpeg.sh"    # ffmpeg's ebur128, the reference for the audio analysis
 fi
 rm -f "$REPO/.coverage"
 echo ">> pytest on Airflow $AIRFLOW_LATEST"

@@ -202,7 +202,8 @@ heavy = ("httpx", "requests", "aiohttp", "s3fs", "boto3", "botocore", "fsspec", 
          "openlineage", "airflow.providers.openlineage",
          "airflow_provider_music.hooks", "airflow_provider_music.triggers",
          "airflow_provider_music.audio", "airflow_provider_music.storage",
-         "airflow_provider_music.clients", "airflow_provider_music.emulator")
+         "airflow_provider_music.clients", "airflow_provider_music.emulator",
+         "airflow_provider_music.analysis", "numpy", "scipy", "soundfile")
 for name in list(sys.modules):
     if name.startswith(heavy):
         del sys.modules[name]
