@@ -20,6 +20,7 @@ _PUBLIC: dict[str, str] = {
     "MusicGenerationHook": "airflow_provider_music.hooks.music",
     "SubmitMusicGenerationOperator": "airflow_provider_music.operators.music",
     "GenerateMusicOperator": "airflow_provider_music.operators.music",
+    "MasterAudioOperator": "airflow_provider_music.operators.mastering",
     "MusicGenerationSensor": "airflow_provider_music.sensors.music",
     "MusicGenerationTrigger": "airflow_provider_music.triggers.music",
     # What the hook's methods return.
@@ -30,6 +31,8 @@ _PUBLIC: dict[str, str] = {
     "RetryPolicy": "airflow_provider_music.hooks.music",
     "StoredAudio": "airflow_provider_music.hooks.music",
     "Submission": "airflow_provider_music.hooks.music",
+    # The quality gate's rules (GenerateMusicOperator and the sensor take one).
+    "QualityGate": "airflow_provider_music.quality",
     # The operators' X-Client-Request-Id, for users who submit through the hook themselves.
     "client_request_id": "airflow_provider_music.wire",
     # The error tree.
@@ -44,6 +47,7 @@ _PUBLIC: dict[str, str] = {
     "MusicSubmitUncertainError": "airflow_provider_music.exceptions",
     "MusicGenerationFailed": "airflow_provider_music.exceptions",
     "MusicTimeoutError": "airflow_provider_music.exceptions",
+    "MusicQualityError": "airflow_provider_music.exceptions",
     "MusicDeliveryError": "airflow_provider_music.exceptions",
     "MusicAudioInvalidError": "airflow_provider_music.exceptions",
     "MusicAudioURLExpired": "airflow_provider_music.exceptions",
@@ -56,6 +60,7 @@ __all__ = [
     "GenerateMusicOperator",
     "Generation",
     "GenerationStatus",
+    "MasterAudioOperator",
     "MusicAPIError",
     "MusicAudioInvalidError",
     "MusicAudioURLExpired",
@@ -69,11 +74,13 @@ __all__ = [
     "MusicGenerationTrigger",
     "MusicInputError",
     "MusicProviderError",
+    "MusicQualityError",
     "MusicRejectedError",
     "MusicSubmitUncertainError",
     "MusicTimeoutError",
     "MusicTransientError",
     "MusicUnreachableError",
+    "QualityGate",
     "RetryPolicy",
     "StoredAudio",
     "Submission",
@@ -94,6 +101,7 @@ if TYPE_CHECKING:
         MusicGenerationFailed,
         MusicInputError,
         MusicProviderError,
+        MusicQualityError,
         MusicRejectedError,
         MusicSubmitUncertainError,
         MusicTimeoutError,
@@ -110,7 +118,9 @@ if TYPE_CHECKING:
         StoredAudio,
         Submission,
     )
+    from airflow_provider_music.operators.mastering import MasterAudioOperator
     from airflow_provider_music.operators.music import GenerateMusicOperator, SubmitMusicGenerationOperator
+    from airflow_provider_music.quality import QualityGate
     from airflow_provider_music.sensors.music import MusicGenerationSensor
     from airflow_provider_music.triggers.music import MusicGenerationTrigger
     from airflow_provider_music.wire import client_request_id

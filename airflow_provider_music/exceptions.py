@@ -12,6 +12,7 @@ The provider's errors: one root, a few branches, each raised (never returned) an
     │   └── MusicSubmitUncertainError       a POST that may have created a generation (fails, no retry)
     ├── MusicGenerationFailed               the generation ended in `error` or an unknown status
     ├── MusicTimeoutError                   the generation was not done by the deadline
+    ├── MusicQualityError                   the track failed the gate (kept in rejected/)   (fails, no retry)
     └── MusicDeliveryError                  the audio could not be fetched or stored
         ├── MusicAudioURLExpired            the audio URL answered 401/403/404/410: fetch a fresh one
         ├── MusicAudioInvalidError          what was served is not acceptable audio
@@ -23,6 +24,9 @@ could bill twice).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 # Airflow 3.2+ keeps the task-facing exceptions in the Task SDK, 3.1 in airflow.exceptions.
 from airflow_provider_music.version_compat import AirflowException, AirflowFailException
@@ -39,6 +43,7 @@ __all__ = [
     "MusicGenerationFailed",
     "MusicInputError",
     "MusicProviderError",
+    "MusicQualityError",
     "MusicRejectedError",
     "MusicSubmitUncertainError",
     "MusicTimeoutError",
@@ -120,6 +125,15 @@ class MusicGenerationFailed(MusicProviderError, AirflowFailException):  # noqa: 
 
 class MusicTimeoutError(MusicProviderError):
     """The generation was still pending when the wall-clock deadline passed."""
+
+
+class MusicQualityError(MusicProviderError, AirflowFailException):
+    """The stored track failed the quality gate; it is kept under ``rejected/`` with its manifest."""
+
+    def __init__(self, message: str, *, manifest: Mapping[str, Any]) -> None:
+        #: The rejected track's manifest (its ``quality.failures`` name each rule and measured value).
+        self.manifest = dict(manifest)
+        super().__init__(message)
 
 
 class MusicDeliveryError(MusicProviderError):

@@ -48,7 +48,10 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {
                 "integration-name": "AI/ML API Music",
-                "python-modules": ["airflow_provider_music.operators.music"],
+                "python-modules": [
+                    "airflow_provider_music.operators.music",
+                    "airflow_provider_music.operators.mastering",
+                ],
             }
         ],
         "sensors": [

@@ -12,7 +12,7 @@ import json
 import time
 from typing import Any
 
-from benchmarks import bench_api_economy, bench_dag_parse, bench_delivery, bench_triggerer
+from benchmarks import bench_analysis, bench_api_economy, bench_dag_parse, bench_delivery, bench_triggerer
 from benchmarks._common import header, line, machine_info, save_results, verdict
 
 BENCHES = {
@@ -20,6 +20,7 @@ BENCHES = {
     "api_economy": bench_api_economy,
     "delivery": bench_delivery,
     "triggerer": bench_triggerer,
+    "analysis": bench_analysis,
 }
 
 
@@ -63,6 +64,10 @@ def main() -> None:
                 d["pass_imports"],
             )
         )
+    if "analysis" in results and "error" not in results["analysis"]:
+        a = results["analysis"]
+        rows.append(("Analysis: 300-s track < 3 s", f"{a['ours_seconds_300s_max']} s", a["pass_time"]))
+        rows.append(("Analysis: peak growth < 64 MiB", f"{a['ours_growth_mib_max']} MiB", a["pass_memory"]))
     if "api_economy" in results and "error" not in results["api_economy"]:
         e = results["api_economy"]
         rows.append(("API: polls <= ceil(d/p)+1", f"{e['polls_over_bound']} over", e["pass_polls"]))

@@ -11,7 +11,8 @@ fi
 missing=$("$PY" - <<'PY'
 import importlib.util
 need = {"psutil": "psutil", "airflow.providers.http": "apache-airflow-providers-http",
-        "s3fs": "s3fs", "airflow.providers.amazon": "apache-airflow-providers-amazon"}
+        "s3fs": "s3fs", "airflow.providers.amazon": "apache-airflow-providers-amazon",
+        "soundfile": "soundfile", "scipy": "scipy"}
 print(" ".join(pkg for mod, pkg in need.items() if importlib.util.find_spec(mod) is None))
 PY
 )
@@ -20,4 +21,5 @@ if [[ -n "$missing" ]]; then
   .venv/tools/bin/uv pip install -p "$PY" $missing >&2
 fi
 command -v curl >/dev/null || { echo "curl is needed for the delivery baseline" >&2; exit 1; }
+command -v ffmpeg >/dev/null || echo "no ffmpeg: the analysis benchmark runs without its reference" >&2
 exec "$PY" -m benchmarks "$@"

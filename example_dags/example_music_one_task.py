@@ -1,7 +1,9 @@
 """
 One task: submit, wait (deferred, no worker slot held) and store with ``GenerateMusicOperator``.
 
-A retry reattaches to the generation the first try created: it never pays twice.
+A retry reattaches to the generation the first try created: it never pays twice. A track that fails
+the quality gate (needs the ``audio`` extra) is kept under ``one_task/rejected/`` and regenerated, at
+most twice (each regeneration is a paid generation, recorded in the manifest's ``attempts``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from airflow.sdk import DAG
 from music_example_settings import POLL_INTERVAL, RUN_DATE, STORAGE_BASE, STORAGE_CONN_ID
 
 from airflow_provider_music.operators.music import GenerateMusicOperator
+from airflow_provider_music.quality import QualityGate
 
 with DAG(
     dag_id="example_music_one_task",
@@ -32,4 +35,6 @@ with DAG(
         storage_conn_id=STORAGE_CONN_ID,
         poll_interval=POLL_INTERVAL,
         retries=2,
+        quality=QualityGate(length_tolerance=0.15, max_leading_silence_seconds=2.0, min_loudness_lufs=-30.0),
+        max_regenerations=2,
     )

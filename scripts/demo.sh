@@ -16,7 +16,7 @@ KEY="demo-key-not-secret"
 READY="$WORK/emulator.json"
 rm -f "$READY"
 "$ENV_PY" -m airflow_provider_music.emulator --port 0 --api-key "$KEY" --generation-seconds 4 \
-  --ready-file "$READY" > "$WORK/emulator.log" 2>&1 &
+  --audio-character music --ready-file "$READY" > "$WORK/emulator.log" 2>&1 &
 EMU_PID=$!
 trap 'kill "$EMU_PID" 2>/dev/null || true' EXIT
 for _ in $(seq 100); do [ -s "$READY" ] && break; sleep 0.1; done
@@ -27,7 +27,7 @@ echo ">> emulator at $API_URL; running example_music_daily for $DS (output: $OUT
 "$BIN/airflow" db migrate > "$WORK/db-migrate.log" 2>&1
 "$BIN/airflow" dags test example_music_daily "$DS" > "$WORK/dags-test.log" 2>&1 || {
   tail -n 60 "$WORK/dags-test.log"; echo "!! the DAG failed; full log: $WORK/dags-test.log"; exit 1; }
-echo ">> stored:"
-ls -l "$OUT/daily/$DS".*
+echo ">> stored (the track, its manifest, its waveform picture and peaks; the master):"
+ls -l "$OUT/daily/$DS".* "$OUT/daily/mastered/$DS".*
 echo ">> manifest ($OUT/daily/$DS.json):"
 cat "$OUT/daily/$DS.json"; echo

@@ -35,6 +35,7 @@ EMULATOR_DEFAULTS: dict[str, Any] = {
     "generation_seconds": 0.5,
     "queued_seconds": 0.1,
     "audio_format": "wav",
+    "audio_character": "default",
     "url_ttl": 900.0,
     "submit_status": 200,
     "usage": "both",

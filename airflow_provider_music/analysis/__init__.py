@@ -18,17 +18,39 @@ from airflow_provider_music.analysis._analyze import (
     analyze,
 )
 from airflow_provider_music.analysis._decode import AudioSource, PcmLayout, decodable_formats
+from airflow_provider_music.analysis._master import (
+    ENCODINGS,
+    MASTERING_METHOD,
+    MASTERING_METHOD_VERSION,
+    MP3_SAMPLE_RATES,
+    MasteringResult,
+    master,
+    planned_gain,
+    render,
+)
+from airflow_provider_music.analysis._resample import PolyphaseResampler
 from airflow_provider_music.analysis._result import METHOD, METHOD_VERSION, STANDARDS, AudioAnalysis
+from airflow_provider_music.analysis._waveform import Waveform
 
 __all__ = [
     "DEFAULT_CLIP_LEVEL_DBFS",
     "DEFAULT_SILENCE_THRESHOLD_DBFS",
+    "ENCODINGS",
+    "MASTERING_METHOD",
+    "MASTERING_METHOD_VERSION",
     "METHOD",
     "METHOD_VERSION",
+    "MP3_SAMPLE_RATES",
     "STANDARDS",
     "AudioAnalysis",
     "AudioSource",
+    "MasteringResult",
     "PcmLayout",
+    "PolyphaseResampler",
+    "Waveform",
     "analyze",
     "decodable_formats",
+    "master",
+    "planned_gain",
+    "render",
 ]

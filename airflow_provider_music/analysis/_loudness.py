@@ -83,8 +83,9 @@ class LoudnessMeter:
         self._rate = sample_rate
         self._sos = k_weighting_sos(sample_rate)
         self._weights = channel_weights(channels)
-        # Filter state per section and channel: shape (sections, 2, channels) for sosfilt along axis 0.
-        self._zi = np.zeros((self._sos.shape[0], 2, channels), dtype=np.float64)
+        # Filter state per section and channel: shape (sections, channels, 2) for sosfilt along the
+        # last axis of ``channels x frames``.
+        self._zi = np.zeros((self._sos.shape[0], channels, 2), dtype=np.float64)
         self._position = 0  # frames seen
         self._next_boundary_index = 1  # sub-block k ends at frame round(k * rate / 10)
         self._partial = 0.0  # energy since the last sub-block boundary
@@ -94,23 +95,29 @@ class LoudnessMeter:
     def _boundary(self, index: int) -> int:
         return (index * self._rate * 2 + SUB_BLOCKS_PER_SECOND) // (2 * SUB_BLOCKS_PER_SECOND)
 
-    def add(self, frames: NDArray[np.float64]) -> None:
-        """K-weight ``frames`` and add their energy to the 100 ms sub-blocks."""
+    def add(self, frames: NDArray[np.floating]) -> None:
+        """K-weight ``frames`` (float32 or float64) and add their energy to the 100 ms sub-blocks."""
         if not len(frames):
             return
-        filtered, self._zi = signal.sosfilt(self._sos, frames, axis=0, zi=self._zi)
-        power = (filtered * filtered) @ self._weights
-        cumulative = np.concatenate(([0.0], np.cumsum(power)))
+        # sosfilt works in float64 on a planar copy (channels x frames) whatever it is given.
+        filtered, self._zi = signal.sosfilt(self._sos, frames.T, axis=-1, zi=self._zi)
+        np.multiply(filtered, filtered, out=filtered)
+        power = self._weights @ filtered
         start, end = self._position, self._position + len(frames)
-        cut = 0
-        while (boundary := self._boundary(self._next_boundary_index)) <= end:
-            local = boundary - start
-            self._sums.append(self._partial + float(cumulative[local] - cumulative[cut]))
-            self._lengths.append(boundary - self._boundary(self._next_boundary_index - 1))
+        cuts = [0]
+        while (boundary := self._boundary(self._next_boundary_index + len(cuts) - 1)) <= end:
+            cuts.append(boundary - start)
+        count = len(power)
+        tail = cuts[-1] < count  # frames after the last boundary, part of the next sub-block
+        sums = np.add.reduceat(power, cuts if tail else cuts[:-1])
+        for index in range(len(cuts) - 1):  # each sub-block completed in this block
+            number = self._next_boundary_index
+            self._sums.append(self._partial + float(sums[index]))
+            self._lengths.append(self._boundary(number) - self._boundary(number - 1))
             self._partial = 0.0
-            cut = local
             self._next_boundary_index += 1
-        self._partial += float(cumulative[-1] - cumulative[cut])
+        if tail:
+            self._partial += float(sums[-1])
         self._position = end
 
     def _windows(self, size: int) -> NDArray[np.float64]:

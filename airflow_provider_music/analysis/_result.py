@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
+
+from airflow_provider_music.analysis._waveform import Waveform  # at run time: get_type_hints() works
 
 #: Names the method in the manifest; the version changes whenever a figure could change for the same file.
 METHOD = "bs1770-4"
 METHOD_VERSION = "1"
 STANDARDS = ("ITU-R BS.1770-4", "EBU R128", "EBU Tech 3341", "EBU Tech 3342")
+_NOT_FIGURES = frozenset({"waveform"})
 
 
 @dataclass(frozen=True)
@@ -34,10 +37,16 @@ class AudioAnalysis:
     oversampling: int
     requested_seconds: float | None = None
     length_ratio: float | None = None  # actual / requested duration
+    #: Min/max peaks for a picture (``analyze(waveform_points=...)``); not a figure: not in the manifest.
+    waveform: Waveform | None = field(default=None, repr=False)
 
     def to_manifest(self) -> dict[str, Any]:
         """A JSON-ready dict: ``method``, ``method_version``, ``standards``, then every figure."""
-        figures = {field.name: _json_number(getattr(self, field.name)) for field in fields(self)}
+        figures = {
+            figure.name: _json_number(getattr(self, figure.name))
+            for figure in fields(self)
+            if figure.name not in _NOT_FIGURES
+        }
         return {"method": METHOD, "method_version": METHOD_VERSION, "standards": list(STANDARDS), **figures}
 
 

@@ -12,6 +12,25 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_music.delivery._master_options import (
+    DEFAULT_MASTER_FORMAT,
+    DEFAULT_MASTER_PASSES,
+    DEFAULT_TARGET_LUFS,
+    DEFAULT_TRUE_PEAK_CEILING_DBTP,
+    MASTER_FORMATS,
+    MP3_SAMPLE_RATES,
+    MasteringOptions,
+    SourceTrack,
+    check_absolute,
+    check_destination_format,
+    coerce_ceiling,
+    coerce_max_passes,
+    coerce_output_format,
+    coerce_sample_rate,
+    coerce_target_lufs,
+    mastering_options,
+    source_track,
+)
 from airflow_provider_music.delivery._options import (
     MIN_CHUNK_SIZE,
     DeliveryOptions,
@@ -32,6 +51,13 @@ if TYPE_CHECKING:
         existing_object,
         resolve_destination,
     )
+    from airflow_provider_music.delivery._judge import (
+        REJECTED_FOLDER,
+        WAVEFORM_PEAKS_SUFFIX,
+        WAVEFORM_PNG_SUFFIX,
+        audio_extra_installed,
+        require_audio_extra,
+    )
     from airflow_provider_music.delivery._manifest import (
         MANIFEST_VERSION,
         build_manifest,
@@ -42,6 +68,7 @@ if TYPE_CHECKING:
         sidecar_path,
         write_json_atomically,
     )
+    from airflow_provider_music.delivery._mastering import master_track, mastered_target
     from airflow_provider_music.delivery._naming import format_from_url, object_file_name, safe_object_name
 
 #: The names loaded on first use, and the module of this package that holds each.
@@ -64,6 +91,17 @@ _LAZY: dict[str, str] = {
         "_manifest",
     ),
     **dict.fromkeys(("format_from_url", "object_file_name", "safe_object_name"), "_naming"),
+    **dict.fromkeys(("master_track", "mastered_target"), "_mastering"),
+    **dict.fromkeys(
+        (
+            "REJECTED_FOLDER",
+            "WAVEFORM_PEAKS_SUFFIX",
+            "WAVEFORM_PNG_SUFFIX",
+            "audio_extra_installed",
+            "require_audio_extra",
+        ),
+        "_judge",
+    ),
 }
 
 
@@ -81,26 +119,50 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "DEFAULT_MASTER_FORMAT",
+    "DEFAULT_MASTER_PASSES",
+    "DEFAULT_TARGET_LUFS",
+    "DEFAULT_TRUE_PEAK_CEILING_DBTP",
     "MANIFEST_VERSION",
+    "MASTER_FORMATS",
     "MIN_CHUNK_SIZE",
+    "MP3_SAMPLE_RATES",
+    "REJECTED_FOLDER",
+    "WAVEFORM_PEAKS_SUFFIX",
+    "WAVEFORM_PNG_SUFFIX",
     "AudioSource",
     "DeliveryOptions",
     "Destination",
     "Manifest",
+    "MasteringOptions",
+    "SourceTrack",
     "TaskLog",
+    "audio_extra_installed",
     "build_manifest",
+    "check_absolute",
     "check_destination",
+    "check_destination_format",
     "check_existing",
+    "coerce_ceiling",
+    "coerce_max_passes",
+    "coerce_output_format",
+    "coerce_sample_rate",
+    "coerce_target_lufs",
     "deliver_generation",
     "describe_usage",
     "existing_manifest",
     "existing_object",
     "format_from_url",
     "manifest_meta",
+    "master_track",
+    "mastered_target",
+    "mastering_options",
     "object_file_name",
+    "require_audio_extra",
     "resolve_destination",
     "safe_object_name",
     "sidecar_path",
+    "source_track",
     "validate_chunk_size",
     "validate_destination",
     "validate_if_exists",

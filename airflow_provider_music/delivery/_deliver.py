@@ -5,14 +5,25 @@ by the sensor and the one-task operator, run on a worker (never in the triggerer
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_provider_music.audio import format_for
 from airflow_provider_music.defaults import MAX_URL_REFRESHES
 from airflow_provider_music.delivery._destination import existing_object, resolve_destination
+from airflow_provider_music.delivery._judge import (
+    Judgement,
+    TeeStream,
+    judge,
+    local_folder,
+    rejected_path,
+    requested_seconds,
+    spool_folder,
+    write_waveform,
+)
 from airflow_provider_music.delivery._manifest import (
     build_manifest,
     check_existing,
@@ -27,8 +38,13 @@ from airflow_provider_music.delivery._naming import (
     safe_object_name,
 )
 from airflow_provider_music.delivery._options import DeliveryOptions, validate_options
-from airflow_provider_music.exceptions import MusicAudioURLExpired, MusicDeliveryError, MusicGenerationFailed
-from airflow_provider_music.storage import remove_leftovers, store_stream
+from airflow_provider_music.exceptions import (
+    MusicAudioURLExpired,
+    MusicDeliveryError,
+    MusicGenerationFailed,
+    MusicQualityError,
+)
+from airflow_provider_music.storage import LocalFileStream, object_uri, remove_leftovers, store_stream
 from airflow_provider_music.wire import generation_failure_text
 
 if TYPE_CHECKING:
@@ -89,6 +105,8 @@ class _Delivery:
     temp_name: str
     #: The manifest of an object ``if_exists='skip'`` kept instead of the new audio.
     kept: Manifest | None = None
+    #: The analysis and verdict of a judged track.
+    judgement: Judgement | None = None
 
     def existing(self, target: ObjectStoragePath) -> Manifest | None:
         """``if_exists`` applied to ``target``: the kept object's manifest, a raise, or None."""
@@ -185,35 +203,102 @@ def _download_once(job: _Delivery, url: str) -> StoredAudio | Manifest:
     """
     One download of ``url`` into storage. The object's name follows the URL's or the response's
     format when either names one (then on S3 the upload goes straight to that name), else the audio's
-    sniffed format; ``if_exists`` is applied to the name once it is known.
+    sniffed format; ``if_exists`` is applied to the name once it is known. A track to be analysed is
+    copied to a local file as it streams; one to be judged by a gate is spooled there first and
+    reaches the destination only with its verdict.
     """
     if kept := job.name_from(format_from_url(url)):
         return kept
-    with job.source.open_audio(url, chunk_size=job.options.chunk_size) as stream:
-        if kept := job.name_from(format_for(content_type=stream.content_type)):
-            return kept
-        job.source.log.info("Downloading generation %s from %s", job.generation_id, stream.shown_url)
-        stored = store_stream(
-            stream,
-            job.target if job.target is not None else job.folder / job.stem,
-            add_extension=job.target is None,
-            temp_name=job.temp_name,
-            sweep=False,  # swept once, before the first try of the URL
-            keep_existing=job.keep_existing,
-            max_bytes=job.options.max_bytes,
-            chunk_size=job.options.chunk_size,
-        )
+    with spool_folder() if job.options.analyses else nullcontext() as spool:
+        with job.source.open_audio(url, chunk_size=job.options.chunk_size) as stream:
+            if kept := job.name_from(format_for(content_type=stream.content_type)):
+                return kept
+            job.source.log.info("Downloading generation %s from %s", job.generation_id, stream.shown_url)
+            destination = job.target if job.target is not None else job.folder / job.stem
+            if spool is None:
+                return _store(job, stream, destination)
+            if job.options.quality is None:
+                copy = TeeStream(stream, os.path.join(spool, "audio"))
+                stored = _store(job, copy, destination)
+                if not isinstance(stored, dict):
+                    job.judgement = _judge(job, copy.copy_path)
+                return stored
+            spooled = store_stream(
+                stream, local_folder(spool) / job.stem, add_extension=True, temp_name=job.stem,
+                max_bytes=job.options.max_bytes, chunk_size=job.options.chunk_size,
+            )  # fmt: skip
+        return _judge_and_store(job, spooled)
+
+
+def _judge(job: _Delivery, local_file: str) -> Judgement:
+    """The analysis (and the gate's verdict) of a local copy of the track."""
+    return judge(
+        local_file, job.options.quality, requested=requested_seconds(job.meta), waveform=job.options.waveform
+    )
+
+
+def _store(job: _Delivery, stream: AudioStream, destination: ObjectStoragePath) -> StoredAudio | Manifest:
+    """Write ``stream`` at ``destination`` (its extension added from the audio when not named yet)."""
+    stored = store_stream(
+        stream,
+        destination,
+        add_extension=job.target is None,
+        temp_name=job.temp_name,
+        sweep=False,  # swept once, before the first try of the URL
+        keep_existing=job.keep_existing,
+        max_bytes=job.options.max_bytes,
+        chunk_size=job.options.chunk_size,
+    )
     if stored is None:  # if_exists='skip' kept an object that appeared during the download
         assert job.kept is not None
         return job.kept
     return stored
 
 
-def _record(job: _Delivery, stored: StoredAudio) -> Manifest:
-    """The manifest of the stored track, written beside it as a sidecar when asked, and logged."""
+def _judge_and_store(job: _Delivery, spooled: StoredAudio) -> StoredAudio | Manifest:
+    """Analyse the spooled track; store it under its name, or under ``rejected/`` and raise."""
+    local = spooled.path.path
+    job.judgement = _judge(job, local)
+    stream = LocalFileStream(local, spooled.audio_format.content_type, job.options.chunk_size)
+    if job.judgement.passed:
+        if job.target is None:
+            job.target = job.folder / object_file_name(job.stem, spooled.audio_format)
+            if kept := job.existing(job.target):
+                return kept
+        return _store(job, stream, job.target)
+    final = job.target or job.folder / object_file_name(job.stem, spooled.audio_format)
+    rejected = rejected_path(job.folder, final.name, safe_object_name(job.generation_id))
+    stored = store_stream(
+        stream,
+        rejected,
+        temp_name=rejected.name,
+        max_bytes=job.options.max_bytes,
+        chunk_size=job.options.chunk_size,
+    )
+    manifest = _record(job, stored, rejected={"intended_uri": object_uri(final)})
+    verdict = job.judgement.verdict
+    assert verdict is not None
+    raise MusicQualityError(
+        f"Generation {job.generation_id} failed the quality gate, so it was not published; it is kept at "
+        f"{manifest['uri']} with its manifest:\n{verdict.describe()}",
+        manifest=manifest,
+    )
+
+
+def _record(job: _Delivery, stored: StoredAudio, rejected: Mapping[str, Any] | None = None) -> Manifest:
+    """
+    The manifest of the stored track (with its analysis and verdict when judged), written beside it as
+    a sidecar when asked (always for a rejected track), with its waveform when asked, and logged.
+    """
     target = stored.path
-    sidecar = sidecar_path(target) if job.options.write_sidecar else None
+    sidecar = sidecar_path(target) if job.options.write_sidecar or rejected else None
     manifest = build_manifest(target, stored, job.generation_id, job.meta, sidecar)
+    if job.judgement is not None:
+        manifest.update(job.judgement.manifest_fields())
+        if job.judgement.waveform is not None:
+            manifest["waveform"] = write_waveform(target, job.judgement.waveform)
+    if rejected is not None:
+        manifest.update(rejected=True, **rejected)
     if sidecar is not None:
         write_json_atomically(sidecar, manifest)
     job.source.log.info(
@@ -221,4 +306,26 @@ def _record(job: _Delivery, stored: StoredAudio) -> Manifest:
         job.generation_id, manifest["uri"], stored.size_bytes, stored.sha256,
         describe_usage(manifest.get("usage")), manifest.get("client_request_id") or "none",
     )  # fmt: skip
+    if job.judgement is not None:
+        job.source.log.info("Analysis of %s: %s", manifest["uri"], _describe_analysis(job.judgement))
     return manifest
+
+
+def _describe_analysis(judgement: Judgement) -> str:
+    """One log line of the figures a person checks first."""
+    a = judgement.analysis
+
+    def level(key: str, unit: str) -> str:
+        return "silence" if a.get(key) is None else f"{a[key]:.1f} {unit}"
+
+    ratio = "" if a.get("length_ratio") is None else f" ({a['length_ratio']:.0%} of the request)"
+    verdict = (
+        ""
+        if judgement.verdict is None
+        else ("; quality gate: passed" if judgement.passed else "; quality gate: FAILED")
+    )
+    return (
+        f"{a['duration_seconds']:.2f} s{ratio}, {level('integrated_loudness_lufs', 'LUFS')}, "
+        f"true peak {level('true_peak_dbtp', 'dBTP')}, silence {a['leading_silence_seconds']:.2f} s / "
+        f"{a['trailing_silence_seconds']:.2f} s, {a['clipped_samples']} clipped samples{verdict}"
+    )

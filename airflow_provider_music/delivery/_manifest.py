@@ -161,21 +161,27 @@ def build_manifest(
     }
 
 
-def write_json_atomically(path: ObjectStoragePath, data: Mapping[str, Any]) -> None:
+def write_json_atomically(
+    path: ObjectStoragePath, data: Mapping[str, Any], what: str = "its manifest"
+) -> None:
+    """The manifest (or any JSON) as one object, written whole or not at all."""
+    write_bytes_atomically(path, json.dumps(data, indent=2, sort_keys=True, default=str).encode(), what)
+
+
+def write_bytes_atomically(path: ObjectStoragePath, data: bytes, what: str = "its manifest") -> None:
     """One PUT where that is atomic (S3: no temporary object to copy), else a temporary object renamed."""
-    text = json.dumps(data, indent=2, sort_keys=True, default=str)
     temp: ObjectStoragePath | None = None
     try:
         if commits_atomically(path):
-            path.fs.pipe_file(path.path, text.encode())
+            path.fs.pipe_file(path.path, data)
             return
         temp = path.parent / partial_name(path.name)
-        with temp.open("w") as handle:
-            handle.write(text)
+        with temp.open("wb") as handle:
+            handle.write(data)
         temp.rename(path)
     except Exception as exc:
         if temp is not None:
             remove_quietly(temp)
         raise MusicDeliveryError(
-            f"The audio is stored but its manifest {object_uri(path)} could not be written: {exc}"
+            f"The audio is stored but {what} {object_uri(path)} could not be written: {exc}"
         ) from None

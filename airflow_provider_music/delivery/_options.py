@@ -6,7 +6,7 @@ that an operator can check at DAG-parse time the fields that are not templated.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_music.defaults import (
     DEFAULT_CHUNK_SIZE,
@@ -14,6 +14,9 @@ from airflow_provider_music.defaults import (
     DEFAULT_MAX_AUDIO_BYTES,
 )
 from airflow_provider_music.exceptions import MusicInputError
+
+if TYPE_CHECKING:
+    from airflow_provider_music.quality import QualityGate
 
 #: The smallest chunk accepted: a limit of the delivery's memory budget, not a default.
 MIN_CHUNK_SIZE = 64 * 1024
@@ -33,6 +36,18 @@ class DeliveryOptions:
     # The stored object's name without extension (the extension follows the audio's format);
     # when set, ``destination`` is the folder. Default: a safe name derived from the generation id.
     object_name: str | None = None
+    # Analyse the track before it is stored (needs the ``audio`` extra): its figures go into the
+    # manifest under ``analysis``. A quality gate or a waveform implies it.
+    analyze: bool = False
+    # Rules the track must meet; one that fails is stored under ``rejected/`` instead (not published).
+    quality: QualityGate | None = None
+    # Also write ``<name>.png`` (waveform) and ``<name>.peaks.json`` (peaks) beside the track.
+    waveform: bool = False
+
+    @property
+    def analyses(self) -> bool:
+        """Whether the track is analysed before it is stored."""
+        return self.analyze or self.quality is not None or self.waveform
 
 
 def validate_if_exists(value: object) -> None:

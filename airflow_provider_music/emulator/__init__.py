@@ -1,7 +1,8 @@
 """A local emulator of the AI/ML API music endpoints (``/v2/generate/audio``) and its audio CDN.
 
-Standard library only, so it ships in the package and runs with
-``python -m airflow_provider_music.emulator``. Tests use `Emulator` in-process::
+Standard library only (MP3 of the music characters excepted: it needs the ``audio`` extra), so it
+ships in the package and runs with ``python -m airflow_provider_music.emulator``. Tests use
+`Emulator` in-process::
 
     with Emulator(hold=True) as emu:
         auth = {"Authorization": f"Bearer {emu.api_key}"}
@@ -33,12 +34,24 @@ Admin API on the API port (no auth): ``GET /_emulator/stats``, ``POST /_emulator
 Fault rule: ``{"target": "post"|"get"|"audio", "action": ..., "times": 1 (-1 forever),
 "match": "substring of generation id or prompt", **params}``; see `FaultRule` and `ACTIONS`.
 
+Audio character (`CHARACTERS`, `AudioCharacter`): what the served audio sounds like, so audio-quality
+checks can be tested with no key. ``default`` is the historical audio (a quiet arpeggio in WAV/PCM,
+silent frames in MP3); ``music`` (-14 LUFS, true peak about -1.5 dBTP), ``quiet`` (-35 LUFS),
+``loud`` (-6 LUFS, inter-sample peaks above 0 dBTP, no sample at full scale), ``clipping``
+(hard-clipped at full scale), ``lead_silence`` / ``trail_silence`` (``seconds`` of digital silence,
+default 5, at the start / end) and ``short`` (``ratio`` of the requested length, default 0.5) are a
+real musical loop, really encoded for MP3 (the ``audio`` extra). Set for every new generation with
+``audio_character`` (``Emulator(audio_character=...)``, ``configure()``, ``POST /_emulator/config``,
+``--audio-character``), or for the next created one with the POST rule ``{"target": "post",
+"action": "character", "character": "quiet"}``. `expected_audio` recomputes any of them.
+
 Models: every model of the AI/ML API music catalogue (`MODELS`; `MODEL_SPECS` holds each one's fields,
 limits, output format and length, from the vendor's schemas). A body breaking a model's rules (a
 missing or mistyped field, a value out of range or not in its enum, a key the model does not take)
 is answered 400 ``Body validation error`` with one ``details`` entry per problem, naming the field.
 
-Modules, lowest first (each imports only from those before it): ``_synthesis`` (the audio), ``_models``
+Modules, lowest first (each imports only from those before it): ``_character`` (audio characters),
+``_music`` (the musical loop), ``_mp3`` (MP3 encoding), ``_synthesis`` (the audio), ``_models``
 (the models' rules),
 ``_config`` (defaults, `Config`), ``_messages`` and ``_http`` (a small HTTP/1.1 server), ``_faults``
 (fault rules), ``_state`` (generations and their statuses, counters), ``_responses`` and
@@ -49,6 +62,7 @@ Modules, lowest first (each imports only from those before it): ``_synthesis`` (
 
 from __future__ import annotations
 
+from ._character import CHARACTER_PARAMS, CHARACTERS, AudioCharacter
 from ._config import USAGE_MODES, Config
 from ._emulator import Emulator
 from ._faults import ACTIONS, FaultRule
@@ -67,6 +81,8 @@ from ._synthesis import (
 
 __all__ = [
     "ACTIONS",
+    "CHARACTERS",
+    "CHARACTER_PARAMS",
     "CONTENT_TYPES",
     "CREDITS_PER_SECOND",
     "CREDITS_PER_USD",
@@ -75,6 +91,7 @@ __all__ = [
     "MODEL_SPECS",
     "PENDING_STATUSES",
     "USAGE_MODES",
+    "AudioCharacter",
     "Config",
     "Emulator",
     "EmulatorServer",

@@ -16,6 +16,7 @@ import signal
 import sys
 from typing import TYPE_CHECKING
 
+from ._character import CHARACTER_PARAMS, CHARACTERS, DEFAULT_CHARACTER, AudioCharacter
 from ._config import (
     API_KEY_ENV,
     CLI_SUBMIT_STATUSES,
@@ -33,7 +34,7 @@ from ._config import (
 )
 from ._server import EmulatorServer, logger, raise_fd_limit
 from ._state import PENDING_STATUSES
-from ._synthesis import FORMATS
+from ._synthesis import FORMATS, audio_problem
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
 
@@ -53,6 +54,24 @@ def _positive_int(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError("must be >= 1")
     return number
+
+
+def _character(value: str) -> AudioCharacter:
+    try:
+        return AudioCharacter.parse(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _character_help() -> str:
+    params = "; ".join(
+        f"{name} takes {', '.join(f'{k} (default {v:g})' for k, v in defaults.items())}"
+        for name, defaults in CHARACTER_PARAMS.items()
+    )
+    return (
+        f"what new generations' audio sounds like: one of {', '.join(CHARACTERS)}, optionally with"
+        f" parameters as NAME:KEY=VALUE[,KEY=VALUE] ({params}); default: %(default)s"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,6 +115,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=FORMATS,
         default=DEFAULT_AUDIO_FORMAT,
         help="elevenlabs/eleven_music's audio (other models send their own format); default: %(default)s",
+    )
+    parser.add_argument(
+        "--audio-character",
+        type=_character,
+        default=AudioCharacter(DEFAULT_CHARACTER),
+        metavar="CHARACTER",
+        help=_character_help(),
     )
     parser.add_argument(
         "--url-ttl", type=_non_negative, default=DEFAULT_URL_TTL, help="audio link lifetime in seconds"
@@ -161,6 +187,7 @@ async def serve(args: argparse.Namespace) -> None:
             generation_seconds=args.generation_seconds,
             queued_seconds=args.queued_seconds,
             audio_format=args.audio_format,
+            audio_character=args.audio_character,
             url_ttl=args.url_ttl,
             submit_status=args.submit_status,
             usage=args.usage,
@@ -191,7 +218,11 @@ async def serve(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The CLI entry point: 0 after a clean shutdown, 1 when a port cannot be bound."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    problem = audio_problem(args.audio_format, args.audio_character)
+    if problem is not None:
+        parser.error(f"--audio-character {args.audio_character} in {args.audio_format}: {problem}")
     level = "WARNING" if args.quiet else args.log_level.upper()
     logging.basicConfig(level=level, stream=sys.stderr, format=LOG_FORMAT)
     raise_fd_limit()

@@ -9,11 +9,12 @@ import uuid
 from typing import Any
 
 from ._admin import ADMIN_PREFIX, AdminApi
-from ._faults import DEFAULT_DELAY_SECONDS, GET_STATE_ACTIONS, FaultRule
+from ._faults import CHARACTER_ACTION, DEFAULT_DELAY_SECONDS, GET_STATE_ACTIONS, FaultRule
 from ._host import EmulatorHost
 from ._messages import Request, Response
 from ._responses import api_error, fault_response, json_response, message_for
 from ._state import USD_PLACES, EmulatedGeneration, usage_for, valid_client_request_id
+from ._synthesis import audio_problem
 from ._validation import validate_submission
 
 API_PATH = "/v2/generate/audio"
@@ -79,19 +80,25 @@ class ApiApp:
         hay: list[str] = []
         if isinstance(body, dict):
             hay = [v for v in (body.get("prompt"), body.get("model")) if isinstance(v, str)]
-        rule = self.state.faults.take("post", hay)
+        rule = self.state.faults.take("post", hay, lambda r: r.action != CHARACTER_ACTION)
         if rule is None:
-            return self._create(req, rid, body, parse_error, client_request_id)
+            return self._create(req, rid, body, parse_error, client_request_id, hay)
         if rule.action == "delay":
-            response = self._create(req, rid, body, parse_error, client_request_id)
+            response = self._create(req, rid, body, parse_error, client_request_id, hay)
             await asyncio.sleep(float(rule.params.get("seconds", DEFAULT_DELAY_SECONDS)))
             return response
         if rule.params.get("create"):
-            self._create(req, rid, body, parse_error, client_request_id)
+            self._create(req, rid, body, parse_error, client_request_id, hay)
         return fault_response(rule, rid, req.path, cdn=False)
 
     def _create(
-        self, req: Request, rid: str, body: Any, parse_error: str | None, client_request_id: str | None
+        self,
+        req: Request,
+        rid: str,
+        body: Any,
+        parse_error: str | None,
+        client_request_id: str | None,
+        hay: list[str],
     ) -> Response:
         if parse_error is not None:
             return api_error(
@@ -100,9 +107,16 @@ class ApiApp:
         details, norm = validate_submission(body)
         if details:
             return api_error(400, "Body validation error", req.path, rid, details)
+        fmt = norm["audio_format"] or self.state.config.audio_format
+        rule = self.state.faults.take("post", hay, lambda r: r.action == CHARACTER_ACTION)
+        character = (rule.character if rule is not None else None) or self.state.config.audio_character
+        problem = audio_problem(fmt, character)
+        if problem is not None:  # the emulator's own set-up, not the client's fault: say so loudly
+            return api_error(500, f"emulator: {problem}", req.path, rid)
         gen = self.state.create(
-            norm["model"], norm["prompt"], norm["music_length_ms"], norm["audio_format"], client_request_id
+            norm["model"], norm["prompt"], norm["music_length_ms"], fmt, client_request_id, character
         )
+        self.server.start_preparing(gen)  # while it "generates": an MP3 may take seconds to encode
         out: dict[str, Any] = {"id": gen.id, "status": "queued"}
         headers = [(INFERENCE_ID_HEADER, gen.id)]
         mode = self.state.config.usage
@@ -129,6 +143,8 @@ class ApiApp:
         rule = self.state.faults.take(
             "get", hay, lambda r: r.action not in GET_STATE_ACTIONS or gen is not None
         )
+        if gen is not None and gen.status() == "completed":
+            await self.server.prepare_audio(gen)  # its size, in the answer: an MP3 may need encoding
         if rule is None:
             return self._status(req, rid, gid, gen)
         if rule.action == "delay":

@@ -51,6 +51,8 @@ class AudioApp:
             return cdn_error(404, rid)
         token, ext = match.groups()
         gen = self.state.by_token.get(token)
+        if gen is not None:
+            await self.server.prepare_audio(gen)  # a character's MP3 is encoded once, off the loop
         counters = self.state.counters
         if req.method == "HEAD":
             counters.heads += 1
@@ -101,13 +103,13 @@ class AudioApp:
         stall_after: int | None = None,
         stall_seconds: float = 0.0,
     ) -> Response:
-        fmt, length_ms, size = gen.audio_format, gen.music_length_ms, gen.size_bytes
+        key, size = gen.audio_key, gen.size_bytes
         counters = self.state.counters
 
         async def body() -> AsyncGenerator[bytes, None]:
             sent = 0
             stall_at = -1 if stall_after is None else stall_after  # -1: no stall (or done)
-            for chunk in audio_stream(fmt, length_ms, chunk_size):
+            for chunk in audio_stream(key[0], key[1], chunk_size, key[2]):
                 if limit is not None and sent + len(chunk) >= limit:
                     yield chunk[: limit - sent]
                     return

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from ._character import DEFAULT, AudioCharacter
 from ._synthesis import FORMATS
 
 # ----------------------------------------------------------------------------------- listeners
@@ -62,6 +63,13 @@ def _audio_format(key: str, value: Any) -> str:
     return str(value)
 
 
+def _audio_character(key: str, value: Any) -> AudioCharacter:
+    try:
+        return AudioCharacter.parse(value)
+    except ValueError as exc:
+        raise ValueError(f"{key}: {exc}") from None
+
+
 def _submit_status(key: str, value: Any) -> int:
     low, high = SUBMIT_STATUS_RANGE
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
@@ -94,6 +102,7 @@ _VALIDATORS: dict[str, Callable[[str, Any], Any]] = {
     "generation_seconds": check_number,
     "queued_seconds": _optional_number,
     "audio_format": _audio_format,
+    "audio_character": _audio_character,
     "url_ttl": check_number,
     "submit_status": _submit_status,
     "usage": _usage,
@@ -109,6 +118,8 @@ class Config:
     generation_seconds: float = DEFAULT_GENERATION_SECONDS
     queued_seconds: float | None = None  # None: DEFAULT_QUEUED_SHARE of generation_seconds
     audio_format: str = DEFAULT_AUDIO_FORMAT  # eleven_music's; the other models have their own (_models)
+    # What new generations' audio sounds like (every model's); a POST rule can set one generation's.
+    audio_character: AudioCharacter = DEFAULT
     url_ttl: float = DEFAULT_URL_TTL
     submit_status: int = DEFAULT_SUBMIT_STATUS
     usage: str = DEFAULT_USAGE  # where POST answers report the cost: both, body, headers, none
@@ -116,7 +127,7 @@ class Config:
     polls_to_complete: int | None = None  # new generations complete on their Nth GET (timers ignored)
 
     def __post_init__(self) -> None:
-        self.update(self.to_dict())
+        self.update({f.name: getattr(self, f.name) for f in fields(self)})
 
     def effective_queued_seconds(self) -> float:
         """How long new generations stay "queued"."""
@@ -125,8 +136,10 @@ class Config:
         return self.queued_seconds
 
     def to_dict(self) -> dict[str, Any]:
-        """The whole config, as ``GET /_emulator/config`` answers it."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        """The whole config, as ``GET /_emulator/config`` answers it (the character as its spec string)."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["audio_character"] = self.audio_character.spec
+        return out
 
     def update(self, data: Mapping[str, Any]) -> None:
         """Validate everything first, then apply, so a bad key changes nothing."""

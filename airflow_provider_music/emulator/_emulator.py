@@ -15,6 +15,7 @@ from collections.abc import Callable, Coroutine, Iterable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
+from ._character import DEFAULT_CHARACTER, CharacterLike
 from ._config import (
     DEFAULT_API_KEY,
     DEFAULT_AUDIO_FORMAT,
@@ -57,6 +58,7 @@ class Emulator:
         *,
         queued_seconds: float | None = None,
         audio_format: str = DEFAULT_AUDIO_FORMAT,
+        audio_character: CharacterLike = DEFAULT_CHARACTER,
         url_ttl: float = DEFAULT_URL_TTL,
         submit_status: int = DEFAULT_SUBMIT_STATUS,
         usage: str | bool = DEFAULT_USAGE,
@@ -69,6 +71,7 @@ class Emulator:
             generation_seconds=generation_seconds,
             queued_seconds=queued_seconds,
             audio_format=audio_format,
+            audio_character=audio_character,  # type: ignore[arg-type]  # Config parses every form
             url_ttl=url_ttl,
             submit_status=submit_status,
             usage=usage,  # type: ignore[arg-type]  # Config normalizes the boolean form
@@ -220,9 +223,9 @@ class Emulator:
         return self._call(run())
 
     def configure(self, **changes: Any) -> dict[str, Any]:
-        """Change runtime config (generation_seconds, queued_seconds, audio_format, url_ttl, submit_status,
-        usage, hold, polls_to_complete); returns the whole config. Affects generations created afterwards
-        (``usage``: answers from now on)."""
+        """Change runtime config (generation_seconds, queued_seconds, audio_format, audio_character,
+        url_ttl, submit_status, usage, hold, polls_to_complete); returns the whole config. Affects
+        generations created afterwards (``usage``: answers from now on)."""
 
         async def run() -> dict[str, Any]:
             self._server.state.config.update(changes)
@@ -231,7 +234,8 @@ class Emulator:
         return self._call(run())
 
     def update_generation(self, generation_id: str, **changes: Any) -> None:
-        """Override one generation's ``audio_format``, ``generation_seconds`` or ``queued_seconds``."""
+        """Override one generation's ``audio_format``, ``audio_character``, ``generation_seconds`` or
+        ``queued_seconds``."""
 
         async def run() -> None:
             gen = self._server.state.generations.get(generation_id)

@@ -4,6 +4,10 @@ Rules are checked in the order they were added; the first rule whose target matc
 optional ``match`` substring occurs in the generation id or prompt) answers the request and uses up
 one of its ``times`` (-1: forever). Unknown actions or parameters are rejected so typos in tests fail
 loudly instead of silently not injecting anything.
+
+One action answers nothing: ``{"target": "post", "action": "character", "character": "quiet"}``
+(plus the character's ``seconds`` or ``ratio``) sets the audio character of the next generation a
+POST creates, and is used up only by a POST that creates one (`CHARACTER_ACTION`).
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import copy
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from ._character import AudioCharacter
 
 TARGETS: tuple[str, ...] = ("post", "get", "audio")
 
@@ -35,6 +41,10 @@ _COMMON: dict[str, frozenset[str]] = {
     "bad_json": frozenset({"code", "headers", "body"}),
 }
 _CREATE = frozenset({"create"})
+#: The POST action that changes the created generation's audio instead of the answer.
+CHARACTER_ACTION = "character"
+#: A character rule's parameters besides ``character``: the character's own (see `AudioCharacter`).
+CHARACTER_PARAMS = frozenset({"seconds", "ratio"})
 _GET_STATE: dict[str, frozenset[str]] = {
     "generation_error": frozenset({"payload"}),
     "unknown_status": frozenset({"status"}),
@@ -54,7 +64,8 @@ _AUDIO: dict[str, frozenset[str]] = {
 #: target -> action -> allowed parameters (besides target/action/times/match).
 ACTIONS: dict[str, dict[str, frozenset[str]]] = {
     "post": {
-        name: params | (_CREATE if name != "delay" else frozenset()) for name, params in _COMMON.items()
+        **{name: params | (_CREATE if name != "delay" else frozenset()) for name, params in _COMMON.items()},
+        CHARACTER_ACTION: frozenset({"character"}) | CHARACTER_PARAMS,
     },
     "get": {**_COMMON, **_GET_STATE},
     "audio": {**_COMMON, **_AUDIO},
@@ -81,7 +92,21 @@ def _check_answer_params(action: str, params: Mapping[str, Any]) -> None:
         raise ValueError(f"{action}: headers must be an object of strings")
 
 
+def rule_character(params: Mapping[str, Any]) -> AudioCharacter:
+    """The audio character a ``character`` rule's parameters name (ValueError if they name none)."""
+    if "character" not in params:
+        raise ValueError("character: the rule needs a 'character' (a name, 'name:key=value' or an object)")
+    extra = {key: params[key] for key in CHARACTER_PARAMS if key in params}
+    try:
+        return AudioCharacter.parse(params["character"], **extra)
+    except ValueError as exc:
+        raise ValueError(f"character: {exc}") from None
+
+
 def _check_params(action: str, params: Mapping[str, Any]) -> None:
+    if action == CHARACTER_ACTION:
+        rule_character(params)
+        return
     _check_answer_params(action, params)
     for key in ("seconds",):
         if key in params and (not _is_number(params[key]) or params[key] < 0):
@@ -167,6 +192,11 @@ class FaultRule:
             out["match"] = self.match
         out.update(copy.deepcopy(self.params))
         return out
+
+    @property
+    def character(self) -> AudioCharacter | None:
+        """The audio character a ``character`` rule sets; None for every other action."""
+        return rule_character(self.params) if self.action == CHARACTER_ACTION else None
 
     def matches(self, target: str, haystacks: Iterable[str]) -> bool:
         """Whether the rule applies to ``target`` and its ``match`` occurs in one of ``haystacks``."""

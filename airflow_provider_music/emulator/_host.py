@@ -5,13 +5,14 @@ A Protocol, so the apps sit below `EmulatorServer` (which builds them) without i
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Protocol
 
 from ._state import EmulatedGeneration, State
 
 
 class EmulatorHost(Protocol):
-    """The shared state, the API key, link signing and the stats."""
+    """The shared state, the API key, link signing, the stats and audio preparation."""
 
     state: State
     api_key: str
@@ -24,3 +25,9 @@ class EmulatorHost(Protocol):
 
     async def stats(self) -> dict[str, Any]:
         """Counters plus one entry per generation."""
+
+    def start_preparing(self, gen: EmulatedGeneration) -> asyncio.Future[int] | None:
+        """Start the slow work ``gen``'s audio needs (a period to build, an MP3 to encode) off the loop."""
+
+    async def prepare_audio(self, gen: EmulatedGeneration) -> None:
+        """Wait until ``gen``'s audio is ready to serve (see `start_preparing`)."""

@@ -15,6 +15,9 @@ What the emulator serves for a model (no schema states the codec; the vendor's e
 - ``minimax/*``: ``audio_setting.format`` (mp3 by default, or wav, or pcm), 30 s (the service's songs
   run as long as the lyrics need, up to 4 minutes; the emulator keeps downloads small).
 - ``minimax-music`` (legacy): mp3, 30 s.
+
+Whatever the model, the audio has the generation's character (``_character``: ``default`` unless the
+config or a POST rule says otherwise).
 """
 
 from __future__ import annotations

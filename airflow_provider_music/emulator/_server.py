@@ -31,7 +31,7 @@ from ._config import (
 from ._http import HttpServer
 from ._responses import api_error, cdn_error
 from ._state import EmulatedGeneration, State
-from ._synthesis import expected_audio, warm_up
+from ._synthesis import audio_ready, audio_size, expected_audio, warm_up
 
 if sys.platform != "win32":  # the open-files limit is a Unix notion
     import resource
@@ -96,6 +96,8 @@ class EmulatorServer:
             keepalive_timeout=keepalive_timeout,
         )
         self._started = False
+        #: Audio being prepared off the loop, by (format, length, character): one job per file.
+        self._preparing: dict[tuple[Any, ...], asyncio.Future[int]] = {}
 
     async def start(self) -> None:
         """Listen on both ports (a port of 0 becomes the one picked); closes the API one on failure."""
@@ -138,13 +140,38 @@ class EmulatorServer:
         signature = self.signature(gen.file_name, expires, secrets.token_hex(NONCE_BYTES))
         return f"{self.audio_base_url}/files/{gen.file_name}?expires={expires}&signature={signature}"
 
+    def start_preparing(self, gen: EmulatedGeneration) -> asyncio.Future[int] | None:
+        """Start the slow work ``gen``'s audio needs (a period to build, an MP3 to encode) in a worker
+        thread, once per file; None when there is none left to do."""
+        key = gen.audio_key
+        if audio_ready(*key):
+            return None
+        job = self._preparing.get(key)
+        if job is None:
+            job = asyncio.get_running_loop().run_in_executor(None, audio_size, *key)
+            self._preparing[key] = job
+
+            def done(finished: asyncio.Future[int]) -> None:
+                self._preparing.pop(key, None)
+                if not finished.cancelled():
+                    finished.exception()  # retrieved here: whoever awaits it sees it too
+
+            job.add_done_callback(done)
+        return job
+
+    async def prepare_audio(self, gen: EmulatedGeneration) -> None:
+        """Wait for `start_preparing`'s work on ``gen``'s audio (starting it if need be)."""
+        job = self.start_preparing(gen)
+        if job is not None:
+            await asyncio.shield(job)
+
     async def stats(self) -> dict[str, Any]:
         """Counters plus one entry per generation (sha256 computed off the loop, then cached)."""
         loop = asyncio.get_running_loop()
         state = self.state
         gens = list(state.generations.values())
-        digests: dict[tuple[str, int], tuple[int, str]] = {}
-        for key in {(g.audio_format, g.music_length_ms) for g in gens}:
+        digests: dict[tuple[Any, ...], tuple[int, str]] = {}
+        for key in {g.audio_key for g in gens}:
             digests[key] = await loop.run_in_executor(None, expected_audio, *key)
         out: dict[str, Any] = dict(vars(state.counters))
         out["api_connections"] = self._api.connections_accepted
@@ -166,10 +193,11 @@ class EmulatorServer:
                 "heads": g.heads,
                 "created_at": g.created_at,
                 "format": g.audio_format,
+                "audio_character": g.character.spec,
                 "content_type": g.content_type,
                 "file_name": g.file_name,
-                "size_bytes": digests[(g.audio_format, g.music_length_ms)][0],
-                "sha256": digests[(g.audio_format, g.music_length_ms)][1],
+                "size_bytes": digests[g.audio_key][0],
+                "sha256": digests[g.audio_key][1],
             }
             for g in gens
         }

@@ -15,10 +15,11 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from ._character import AudioCharacter
 from ._config import Config, check_number
 from ._faults import FaultBook
 from ._models import ELEVEN_MUSIC, LYRIA2, MINIMAX_MUSIC, MODELS, MS_PER_SECOND, STABLE_AUDIO
-from ._synthesis import CONTENT_TYPES, EXTENSIONS, FORMATS, audio_size
+from ._synthesis import CONTENT_TYPES, EXTENSIONS, FORMATS, audio_problem, audio_size
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -71,6 +72,7 @@ class EmulatedGeneration:
     audio_format: str
     generation_seconds: float
     queued_seconds: float
+    character: AudioCharacter = field(default_factory=AudioCharacter)
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
     created_at: str = field(default_factory=utc_now_iso)
     started: float = field(default_factory=time.monotonic)
@@ -125,22 +127,37 @@ class EmulatedGeneration:
         return f"{self.token}.{self.ext}"
 
     @property
+    def audio_key(self) -> tuple[str, int, AudioCharacter]:
+        """(format, length, character): what its audio file is a pure function of."""
+        return self.audio_format, self.music_length_ms, self.character
+
+    @property
     def size_bytes(self) -> int:
-        """Size of the audio file."""
-        return audio_size(self.audio_format, self.music_length_ms)
+        """Size of the audio file (an MP3 of a music character is encoded for it, once)."""
+        return audio_size(*self.audio_key)
 
     def update(self, data: Mapping[str, Any]) -> None:
-        """Admin override of one generation (format, timing)."""
-        allowed = {"audio_format", "generation_seconds", "queued_seconds"}
+        """Admin override of one generation (format, audio character, timing)."""
+        allowed = {"audio_format", "audio_character", "generation_seconds", "queued_seconds"}
         unknown = set(data) - allowed
         if unknown:
             raise ValueError(f"unknown generation key(s): {', '.join(sorted(unknown))}")
         fmt = data.get("audio_format", self.audio_format)
         if fmt not in FORMATS:
             raise ValueError(f"audio_format must be one of {', '.join(FORMATS)}")
+        character = self.character
+        if "audio_character" in data:
+            try:
+                character = AudioCharacter.parse(data["audio_character"])
+            except ValueError as exc:
+                raise ValueError(f"audio_character: {exc}") from None
+        problem = audio_problem(fmt, character)
+        if problem is not None:
+            raise ValueError(problem)
         gen_s = check_number("generation_seconds", data.get("generation_seconds", self.generation_seconds))
         queued = check_number("queued_seconds", data.get("queued_seconds", self.queued_seconds))
         self.audio_format, self.generation_seconds, self.queued_seconds = fmt, gen_s, queued
+        self.character = character
 
 
 @dataclass
@@ -182,8 +199,9 @@ class State:
         music_length_ms: int,
         audio_format: str | None = None,
         client_request_id: str | None = None,
+        character: AudioCharacter | None = None,
     ) -> EmulatedGeneration:
-        """Record a new generation with the current config's timing, hold and format."""
+        """Record a new generation with the current config's timing, hold, format and character."""
         cfg = self.config
         gen = EmulatedGeneration(
             id=f"{uuid.uuid4()}:{model}",
@@ -193,6 +211,7 @@ class State:
             audio_format=audio_format or cfg.audio_format,
             generation_seconds=cfg.generation_seconds,
             queued_seconds=cfg.effective_queued_seconds(),
+            character=character or cfg.audio_character,
             client_request_id=client_request_id,
             polls_to_complete=cfg.polls_to_complete,
             pinned="queued" if cfg.hold else None,

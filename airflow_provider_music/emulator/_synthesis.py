@@ -1,8 +1,11 @@
 """Deterministic audio for the emulator, streamed in chunks.
 
-Every file is a pure function of (format, length_ms), so tests can recompute what was served
-(`expected_audio`) and a 300 s track never needs to sit in memory: both formats are built from a
-short precomputed period that repeats exactly.
+Every file is a pure function of (format, length_ms, character), so tests can recompute what was
+served (`expected_audio`) and a 300 s track never needs to sit in memory: WAV and PCM are built from
+a short precomputed period that repeats exactly (plus digital silence for the silence characters).
+The ``default`` character is the emulator's historical audio: a quiet arpeggio, and MP3 made of
+silent frames. Every other character (`CHARACTERS`) is the musical loop of ``_music`` at its level,
+and its MP3 is really encoded (``_mp3``: needs the ``audio`` extra), once per file.
 """
 
 from __future__ import annotations
@@ -15,8 +18,16 @@ import sys
 from array import array
 from typing import TYPE_CHECKING
 
+from . import _mp3
+from ._character import DEFAULT, AudioCharacter, CharacterLike
+from ._music import character_period, level_of, period_ready
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+#: What a stream tiles (its "kind"): ``"wav"`` (the default arpeggio), ``"mp3"`` (silent frames), a
+#: level of ``_music`` (``"level:music"``, ...), or None for digital silence.
+_LEVEL_PREFIX = "level:"
 
 SAMPLE_RATE = 44100
 CHANNELS = 2
@@ -82,23 +93,29 @@ def _check_chunk(chunk_size: int) -> None:
         raise ValueError("chunk_size must be positive")
 
 
+def _character(character: CharacterLike) -> AudioCharacter:
+    return character if isinstance(character, AudioCharacter) else AudioCharacter.parse(character)
+
+
 # ---------------------------------------------------------------------------------------------- WAV
 
 
-def wav_frames(length_ms: int) -> int:
-    """Sample frames in a WAV of ``length_ms`` (exact for multiples of 10 ms)."""
-    return length_ms * SAMPLE_RATE // 1000
+def wav_frames(length_ms: int, character: CharacterLike = DEFAULT) -> int:
+    """Sample frames of ``length_ms`` (exact for multiples of 10 ms); ``short`` serves fewer."""
+    frames = length_ms * SAMPLE_RATE // 1000
+    ratio = _character(character).ratio
+    return frames if ratio is None else round(frames * ratio)
 
 
-def wav_size(length_ms: int) -> int:
+def wav_size(length_ms: int, character: CharacterLike = DEFAULT) -> int:
     """Total WAV file size in bytes, header included."""
     _check_length(length_ms)
-    return _WAV_HEADER_SIZE + wav_frames(length_ms) * _WAV_FRAME_BYTES
+    return _WAV_HEADER_SIZE + wav_frames(length_ms, character) * _WAV_FRAME_BYTES
 
 
-def wav_header(length_ms: int) -> bytes:
+def wav_header(length_ms: int, character: CharacterLike = DEFAULT) -> bytes:
     """The canonical 44-byte RIFF/WAVE PCM header."""
-    data_size = wav_frames(length_ms) * _WAV_FRAME_BYTES
+    data_size = wav_frames(length_ms, character) * _WAV_FRAME_BYTES
     byte_rate = SAMPLE_RATE * _WAV_FRAME_BYTES
     return (
         b"RIFF"
@@ -145,12 +162,50 @@ def _wav_period() -> bytes:
     return samples.tobytes()
 
 
-def wav_stream(length_ms: int, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[bytes]:
+def _sample_segments(length_ms: int, character: AudioCharacter) -> list[tuple[str | None, int]]:
+    """The samples of a track as (what to tile, bytes) segments, in order."""
+    frames = wav_frames(length_ms, character)
+    if character.name == DEFAULT.name:
+        return [("wav", frames * _WAV_FRAME_BYTES)]
+    music = _LEVEL_PREFIX + level_of(character)
+    if character.seconds is None:
+        return [(music, frames * _WAV_FRAME_BYTES)]
+    silent = min(frames, round(character.seconds * SAMPLE_RATE))
+    segments: list[tuple[str | None, int]] = [
+        (music, (frames - silent) * _WAV_FRAME_BYTES),
+        (None, silent * _WAV_FRAME_BYTES),
+    ]
+    return segments[::-1] if character.name == "lead_silence" else segments
+
+
+def _samples(length_ms: int, character: AudioCharacter, chunk_size: int) -> Iterator[bytes]:
+    for kind, total in _sample_segments(length_ms, character):
+        if kind is None:
+            zeros = bytes(min(chunk_size, total))
+            for pos in range(0, total, chunk_size):
+                yield zeros[: min(chunk_size, total - pos)]
+        else:
+            yield from _periodic(kind, total, chunk_size)
+
+
+def wav_stream(
+    length_ms: int, chunk_size: int = DEFAULT_CHUNK_SIZE, character: CharacterLike = DEFAULT
+) -> Iterator[bytes]:
     """Yield a WAV file (16-bit stereo 44.1 kHz) in chunks of at most ``chunk_size`` bytes."""
     _check_length(length_ms)
     _check_chunk(chunk_size)
-    yield wav_header(length_ms)
-    yield from _periodic("wav", wav_frames(length_ms) * _WAV_FRAME_BYTES, chunk_size)
+    char = _character(character)
+    yield wav_header(length_ms, char)
+    yield from _samples(length_ms, char, chunk_size)
+
+
+def pcm_stream(
+    length_ms: int, chunk_size: int = DEFAULT_CHUNK_SIZE, character: CharacterLike = DEFAULT
+) -> Iterator[bytes]:
+    """Yield raw PCM (the WAV's samples, 16-bit little-endian stereo 44.1 kHz, no header) in chunks."""
+    _check_length(length_ms)
+    _check_chunk(chunk_size)
+    yield from _samples(length_ms, _character(character), chunk_size)
 
 
 # ---------------------------------------------------------------------------------------------- MP3
@@ -179,10 +234,19 @@ def _id3_tag() -> bytes:
     return _ID3_HEADER + syncsafe + body
 
 
-def mp3_size(length_ms: int, id3: bool = False) -> int:
-    """Total MP3 file size in bytes."""
+def _encoded_mp3(length_ms: int, character: AudioCharacter) -> bytes:
+    """The real MP3 of a character's samples (encoded on first use, then cached)."""
+    return _mp3.cached_mp3((length_ms, character), lambda: _samples(length_ms, character, HASH_CHUNK_SIZE))
+
+
+def mp3_size(length_ms: int, id3: bool = False, character: CharacterLike = DEFAULT) -> int:
+    """Total MP3 file size in bytes (for a character other than ``default``: encodes it, once)."""
     _check_length(length_ms)
-    return (len(_id3_tag()) if id3 else 0) + _mp3_bytes_for_frames(mp3_frames(length_ms))
+    char = _character(character)
+    tag = len(_id3_tag()) if id3 else 0
+    if char.name != DEFAULT.name:
+        return tag + len(_encoded_mp3(length_ms, char))
+    return tag + _mp3_bytes_for_frames(mp3_frames(length_ms))
 
 
 @functools.lru_cache(maxsize=1)
@@ -198,27 +262,46 @@ def _mp3_period() -> bytes:
     return bytes(out)
 
 
-def mp3_stream(length_ms: int, chunk_size: int = DEFAULT_CHUNK_SIZE, id3: bool = False) -> Iterator[bytes]:
-    """Yield a silent MP3 (MPEG-1 Layer III, 128 kbit/s, 44.1 kHz stereo), optionally ID3-tagged."""
+def mp3_stream(
+    length_ms: int,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    id3: bool = False,
+    character: CharacterLike = DEFAULT,
+) -> Iterator[bytes]:
+    """Yield an MP3 (MPEG-1 Layer III, 44.1 kHz stereo), optionally ID3-tagged: silent frames for
+    the ``default`` character, the character's music really encoded for the others."""
     _check_length(length_ms)
     _check_chunk(chunk_size)
+    char = _character(character)
     if id3:
         yield _id3_tag()
-    yield from _periodic("mp3", _mp3_bytes_for_frames(mp3_frames(length_ms)), chunk_size)
+    if char.name == DEFAULT.name:
+        yield from _periodic("mp3", _mp3_bytes_for_frames(mp3_frames(length_ms)), chunk_size)
+        return
+    data = _encoded_mp3(length_ms, char)
+    for pos in range(0, len(data), chunk_size):
+        yield data[pos : pos + chunk_size]
 
 
 # ------------------------------------------------------------------------------------------ common
 
 
+def _period(kind: str) -> bytes:
+    if kind == "wav":
+        return _wav_period()
+    if kind == "mp3":
+        return _mp3_period()
+    return character_period(kind[len(_LEVEL_PREFIX) :])
+
+
 @functools.lru_cache(maxsize=16)
 def _tiled(kind: str, repeats: int) -> bytes:
     """The period repeated, shared by all concurrent streams so 1,000 downloads don't each copy it."""
-    period = _wav_period() if kind == "wav" else _mp3_period()
-    return period * repeats
+    return _period(kind) * repeats
 
 
 def _periodic(kind: str, total: int, chunk_size: int) -> Iterator[bytes]:
-    period_len = len(_wav_period() if kind == "wav" else _mp3_period())
+    period_len = len(_period(kind))
     tiled = _tiled(kind, chunk_size // period_len + 2)
     pos = 0
     while pos < total:
@@ -231,8 +314,7 @@ def _periodic(kind: str, total: int, chunk_size: int) -> Iterator[bytes]:
 def warm_up() -> None:
     """Precompute the periods and default tiles (~50 ms of CPU) so no request pays for it."""
     for kind in ("wav", "mp3"):
-        period_len = len(_wav_period() if kind == "wav" else _mp3_period())
-        _tiled(kind, DEFAULT_CHUNK_SIZE // period_len + 2)
+        _tiled(kind, DEFAULT_CHUNK_SIZE // len(_period(kind)) + 2)
 
 
 def _check_format(fmt: str) -> None:
@@ -240,37 +322,57 @@ def _check_format(fmt: str) -> None:
         raise ValueError(f"unknown audio format {fmt!r}; expected one of {', '.join(FORMATS)}")
 
 
-def pcm_stream(length_ms: int, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[bytes]:
-    """Yield raw PCM (the WAV's samples, 16-bit little-endian stereo 44.1 kHz, no header) in chunks."""
-    _check_length(length_ms)
-    _check_chunk(chunk_size)
-    yield from _periodic("wav", wav_frames(length_ms) * _WAV_FRAME_BYTES, chunk_size)
-
-
-def audio_size(fmt: str, length_ms: int) -> int:
-    """Size in bytes of the file ``audio_stream(fmt, length_ms)`` yields, without generating it."""
+def audio_size(fmt: str, length_ms: int, character: CharacterLike = DEFAULT) -> int:
+    """Size in bytes of the file ``audio_stream(fmt, length_ms, character=...)`` yields (an MP3 of a
+    character other than ``default`` is encoded for it, once)."""
     _check_format(fmt)
     if fmt == "pcm":
-        return wav_size(length_ms) - _WAV_HEADER_SIZE
-    return wav_size(length_ms) if fmt == "wav" else mp3_size(length_ms, id3=fmt == "mp3_id3")
+        return wav_size(length_ms, character) - _WAV_HEADER_SIZE
+    if fmt == "wav":
+        return wav_size(length_ms, character)
+    return mp3_size(length_ms, id3=fmt == "mp3_id3", character=character)
 
 
-def audio_stream(fmt: str, length_ms: int, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[bytes]:
-    """Yield the file for ``fmt`` (one of `FORMATS`) and ``length_ms``."""
+def audio_stream(
+    fmt: str, length_ms: int, chunk_size: int = DEFAULT_CHUNK_SIZE, character: CharacterLike = DEFAULT
+) -> Iterator[bytes]:
+    """Yield the file for ``fmt`` (one of `FORMATS`), ``length_ms`` and ``character``."""
     _check_format(fmt)
     if fmt == "wav":
-        return wav_stream(length_ms, chunk_size)
+        return wav_stream(length_ms, chunk_size, character)
     if fmt == "pcm":
-        return pcm_stream(length_ms, chunk_size)
-    return mp3_stream(length_ms, chunk_size, id3=fmt == "mp3_id3")
+        return pcm_stream(length_ms, chunk_size, character)
+    return mp3_stream(length_ms, chunk_size, id3=fmt == "mp3_id3", character=character)
+
+
+def audio_problem(fmt: str, character: CharacterLike = DEFAULT) -> str | None:
+    """Why this emulator cannot serve ``fmt`` in ``character`` (MP3 without the encoder), or None."""
+    _check_format(fmt)
+    if fmt in ("wav", "pcm") or _character(character).name == DEFAULT.name:
+        return None
+    return _mp3.encoder_problem()
+
+
+def audio_ready(fmt: str, length_ms: int, character: CharacterLike = DEFAULT) -> bool:
+    """Whether serving this file needs no slow work first (a period to build, an MP3 to encode)."""
+    char = _character(character)
+    if char.name == DEFAULT.name:
+        return True
+    if fmt in ("wav", "pcm"):
+        return period_ready(level_of(char))
+    return _mp3.is_cached((length_ms, char))
+
+
+def expected_audio(fmt: str, length_ms: int, character: CharacterLike = DEFAULT) -> tuple[int, str]:
+    """``(size_bytes, sha256_hex)`` of what the emulator serves for (format, length, character)."""
+    return _expected_audio(fmt, length_ms, _character(character))
 
 
 @functools.lru_cache(maxsize=64)
-def expected_audio(fmt: str, length_ms: int) -> tuple[int, str]:
-    """``(size_bytes, sha256_hex)`` of what the emulator serves for (format, length), by streaming it."""
+def _expected_audio(fmt: str, length_ms: int, character: AudioCharacter) -> tuple[int, str]:
     digest = hashlib.sha256()
     size = 0
-    for chunk in audio_stream(fmt, length_ms, chunk_size=HASH_CHUNK_SIZE):
+    for chunk in audio_stream(fmt, length_ms, chunk_size=HASH_CHUNK_SIZE, character=character):
         digest.update(chunk)
         size += len(chunk)
     return size, digest.hexdigest()

@@ -56,6 +56,7 @@ from airflow_provider_music.integration._request import (
     request_body,
     typed_fields,
 )
+from airflow_provider_music.integration._submitting import SubmitsGenerations, wait_here
 
 __all__ = [
     "ASSET_EXTRA_FIELDS",
@@ -75,6 +76,7 @@ __all__ = [
     "PollProgress",
     "PublishesAudio",
     "RecordedGeneration",
+    "SubmitsGenerations",
     "TriggerArgs",
     "UsesMusicHook",
     "alias_outlets",
@@ -94,4 +96,5 @@ __all__ = [
     "trigger_kwargs",
     "typed_fields",
     "validate_wait",
+    "wait_here",
 ]

@@ -23,6 +23,9 @@ ASSET_EXTRA_FIELDS = (
     "sidecar_uri",
     "usage",
     "client_request_id",
+    # With the audio extra: the track's figures and, with a quality gate, its verdict.
+    "analysis",
+    "quality",
 )
 
 
@@ -65,7 +68,7 @@ class PublishesAudio:
             return
         from airflow.sdk import Asset, AssetAlias  # Airflow's asset classes: see the module docstring
 
-        extra = {key: manifest.get(key) for key in ASSET_EXTRA_FIELDS}
+        extra = {key: manifest.get(key) for key in ASSET_EXTRA_FIELDS if key in manifest}
         context["outlet_events"][AssetAlias(self.asset_alias)].add(Asset(uri=self._stored_uri), extra=extra)
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:

@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from airflow_provider_music import delivery
 from airflow_provider_music.defaults import DEFERRAL_TIMEOUT_MARGIN_S
 from airflow_provider_music.delivery import DeliveryOptions, validate_static_options
-from airflow_provider_music.exceptions import MusicGenerationFailed
+from airflow_provider_music.exceptions import MusicGenerationFailed, MusicInputError, MusicQualityError
 from airflow_provider_music.integration._assets import PublishesAudio, alias_outlets, task_info
 from airflow_provider_music.integration._deferral import default_deferrable, trigger_kwargs
+from airflow_provider_music.quality import QualityGate
 from airflow_provider_music.wire import generation_failure_text
 
 if TYPE_CHECKING:
@@ -37,6 +38,10 @@ else:
     # Mixins, not BaseOperator subclasses: Airflow's operator metaclass gives every subclass its own
     # wrapped ``__init__``, which would shadow BaseSensorOperator's in the sensor's MRO.
     _Task = object
+
+
+#: The XCom key of a rejected track's manifest (the task failed the quality gate).
+REJECTED_KEY = "rejected"
 
 
 class UsesMusicHook(_Task):
@@ -71,6 +76,9 @@ class DeliversAudio(PublishesAudio, UsesMusicHook):
     chunk_size: int
     max_bytes: int
     max_consecutive_failures: int
+    analyze: bool | None
+    quality: QualityGate | None
+    waveform: bool
 
     @staticmethod
     def with_asset_alias(kwargs: dict[str, Any], asset_alias: str | None) -> dict[str, Any]:
@@ -93,6 +101,9 @@ class DeliversAudio(PublishesAudio, UsesMusicHook):
         max_bytes: int,
         max_consecutive_failures: int,
         asset_alias: str | None,
+        analyze: bool | None = None,
+        quality: QualityGate | Mapping[str, Any] | None = None,
+        waveform: bool = False,
     ) -> None:
         """
         Keep the delivery parameters, refusing now what is wrong whatever the templates render to.
@@ -100,6 +111,13 @@ class DeliversAudio(PublishesAudio, UsesMusicHook):
         ``destination`` and ``object_name`` are templated: they are checked once rendered.
         """
         validate_static_options(if_exists=if_exists, chunk_size=chunk_size, max_bytes=max_bytes)
+        self.quality = QualityGate.from_value(quality)
+        if analyze is False and (self.quality is not None or waveform):
+            raise MusicInputError(
+                "analyze=False contradicts a quality gate or waveform=True, which need the analysis"
+            )
+        self.analyze = analyze
+        self.waveform = bool(waveform)
         self.asset_alias = asset_alias
         self.destination = destination
         self.conn_id = conn_id
@@ -123,7 +141,24 @@ class DeliversAudio(PublishesAudio, UsesMusicHook):
             max_bytes=self.max_bytes,
             write_sidecar=self.write_sidecar,
             object_name=None if self.object_name is None else str(self.object_name),
+            analyze=delivery.audio_extra_installed() if self.analyze is None else self.analyze,
+            quality=self.quality,
+            waveform=self.waveform,
         )
+
+    def _check_audio_extra(self) -> None:
+        """Before paying: an analysis that was asked for needs the ``audio`` extra on this worker."""
+        wanted = [
+            what
+            for what, on in (
+                ("the quality gate", self.quality is not None),
+                ("waveform=True", self.waveform),
+                ("analyze=True", self.analyze is True),
+            )
+            if on
+        ]
+        if wanted:
+            delivery.require_audio_extra(" and ".join(wanted))
 
     def _check_destination(self, checked_before: str) -> Destination:
         """Check what can be known of the destination without the audio (see ``check_destination``)."""
@@ -163,14 +198,19 @@ class DeliversAudio(PublishesAudio, UsesMusicHook):
             raise MusicGenerationFailed(
                 generation_failure_text(generation), generation_id=generation_id, status=generation.raw_status
             )
-        manifest = delivery.deliver_generation(
-            self.hook,
-            generation_id,
-            self._delivery_options(),
-            request_info=request_info,
-            task_info=task_info(context),
-            generation=generation,
-        )
+        try:
+            manifest = delivery.deliver_generation(
+                self.hook,
+                generation_id,
+                self._delivery_options(),
+                request_info=request_info,
+                task_info=task_info(context),
+                generation=generation,
+            )
+        except MusicQualityError as rejected:
+            # Where the rejected track and its manifest are kept, for the people looking at this task.
+            context["ti"].xcom_push(key=REJECTED_KEY, value=rejected.manifest)
+            raise
         self._on_stored(context)
         self._publish(context, manifest)
         return manifest

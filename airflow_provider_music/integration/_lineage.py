@@ -37,7 +37,13 @@ def music_run_facet(manifest: Mapping[str, Any]) -> Any:
         clientRequestId=manifest.get("client_request_id"),
         model=manifest.get("model"),
         skipped=bool(manifest.get("skipped")),
+        analysis=_mapping(manifest.get("analysis")),
+        quality=_mapping(manifest.get("quality")),
     )
+
+
+def _mapping(value: Any) -> dict[str, Any] | None:
+    return dict(value) if isinstance(value, Mapping) else None
 
 
 @functools.cache
@@ -55,8 +61,18 @@ def _music_run_facet_class() -> type:
         clientRequestId: str | None = attr.field(default=None)  # noqa: N815
         model: str | None = attr.field(default=None)
         skipped: bool = attr.field(default=False)
+        #: The track's analysis (loudness, true peak, silence, clipping, length) and the quality verdict.
+        analysis: dict[str, Any] | None = attr.field(default=None)
+        quality: dict[str, Any] | None = attr.field(default=None)
 
-        _additional_skip_redact: ClassVar[list[str]] = ["generationId", "usage", "clientRequestId", "model"]
+        _additional_skip_redact: ClassVar[list[str]] = [
+            "generationId",
+            "usage",
+            "clientRequestId",
+            "model",
+            "analysis",
+            "quality",
+        ]
 
         @staticmethod
         def _get_schema() -> str:

@@ -36,17 +36,20 @@ class RecordedGeneration:
     generation_id: str
     usage: Mapping[str, Any] | None = None
     client_request_id: str | None = None
+    #: Earlier generations of this task instance that the quality gate rejected (each was paid for):
+    #: id, usage, client request id, where the track is kept and why it failed.
+    attempts: tuple[Mapping[str, Any], ...] = ()
 
     def to_json(self) -> str:
         """The record as stored: one JSON object with sorted keys."""
-        return json.dumps(
-            {
-                "generation_id": self.generation_id,
-                "usage": dict(self.usage) if self.usage is not None else None,
-                "client_request_id": self.client_request_id,
-            },
-            sort_keys=True,
-        )
+        record: dict[str, Any] = {
+            "generation_id": self.generation_id,
+            "usage": dict(self.usage) if self.usage is not None else None,
+            "client_request_id": self.client_request_id,
+        }
+        if self.attempts:  # only after a rejection: a plain record keeps the layout of earlier versions
+            record["attempts"] = [dict(attempt) for attempt in self.attempts]
+        return json.dumps(record, sort_keys=True, default=str)
 
     @classmethod
     def parse(cls, value: object) -> RecordedGeneration | None:
@@ -64,10 +67,12 @@ class RecordedGeneration:
             return cls(value)  # an earlier version's record: the bare id
         usage = data.get("usage")
         request_id = data.get("client_request_id")
+        attempts = data.get("attempts")
         return cls(
             generation_id,
             usage if isinstance(usage, dict) else None,
             request_id if isinstance(request_id, str) else None,
+            tuple(a for a in attempts if isinstance(a, dict)) if isinstance(attempts, list) else (),
         )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -20,138 +19,37 @@ from airflow_provider_music.defaults import (
     DEFAULT_POLL_INTERVAL_S,
     DEFAULT_TIMEOUT_S,
 )
-from airflow_provider_music.exceptions import MusicTimeoutError
+from airflow_provider_music.exceptions import MusicInputError, MusicQualityError
 from airflow_provider_music.integration import (
     REQUEST_KEY,
     DeliversAudio,
     GenerationRecord,
-    PollProgress,
     RecordedGeneration,
-    UsesMusicHook,
-    check_literals,
+    SubmitsGenerations,
     raise_for_event,
     recorded_request,
-    request_body,
     resume_summary,
     task_info,
-    typed_fields,
     validate_wait,
+    wait_here,
 )
-from airflow_provider_music.wire import client_request_id, coerce_music_length
 
 if TYPE_CHECKING:
     from airflow.sdk import Context, ObjectStoragePath
 
+    from airflow_provider_music.quality import QualityGate
     from airflow_provider_music.wire import Generation
 
 __all__ = ["GenerateMusicOperator", "SubmitMusicGenerationOperator"]
 
 
-class _SubmitsGenerations(UsesMusicHook, BaseOperator):
-    """Creating a generation, reattaching on retries instead of paying twice."""
-
-    prompt: str
-    music_length_ms: int | str | None
-    model: str
-    extra_body: Mapping[str, Any] | None
-    lyrics: str | None
-    negative_prompt: str | None
-    seed: int | str | None
+class _SubmitsGenerations(SubmitsGenerations, BaseOperator):
+    """A BaseOperator that submits generations (see ``SubmitsGenerations``)."""
 
     def __init__(self, **kwargs: Any) -> None:
         # Without an __init__ of its own, Airflow's operator metaclass would record BaseOperator's
         # (inlets=None, outlets=None ...) as this class's partial() defaults: mapped tasks then crash.
         super().__init__(**kwargs)
-
-    def _set_request(
-        self,
-        prompt: str,
-        music_length_ms: int | str | None,
-        model: str,
-        extra_body: Mapping[str, Any] | None,
-        fields: Mapping[str, Any],
-    ) -> None:
-        """Refuse at DAG-parse time what is wrong whatever the templates render to, then keep it all."""
-        warning = check_literals(prompt, music_length_ms, model, extra_body, typed_fields(**fields))
-        if warning:
-            self.log.warning("%s", warning)
-        self.prompt = prompt
-        self.music_length_ms = music_length_ms
-        self.model = model
-        self.extra_body = dict(extra_body) if extra_body else None
-        self.lyrics = fields["lyrics"]
-        self.negative_prompt = fields["negative_prompt"]
-        self.seed = fields["seed"]
-
-    def _fields(self) -> dict[str, Any]:
-        """The typed model fields given, as rendered (None: not sent)."""
-        return typed_fields(self.lyrics, self.negative_prompt, self.seed)
-
-    def _request_body(self) -> dict[str, Any]:
-        """Validate what the templates rendered to with the model's rules: the body the POST carries."""
-        return request_body(self.prompt, self.music_length_ms, self.model, self.extra_body, self._fields())
-
-    def _request_info(self, recorded: RecordedGeneration | None = None) -> dict[str, Any]:
-        return {
-            "model": self.model,
-            "prompt": self.prompt,
-            "music_length_ms": coerce_music_length(self.music_length_ms),
-            # the model's fields as sent (lyrics as given); the API key is never part of a body
-            REQUEST_KEY: recorded_request(self._request_body()),
-            "usage": dict(recorded.usage) if recorded is not None and recorded.usage is not None else None,
-            "client_request_id": recorded.client_request_id if recorded is not None else None,
-        }
-
-    @staticmethod
-    def _client_request_id(context: Context) -> str:
-        """The ``X-Client-Request-Id`` of this task instance: dag, run, task, map index (never the try)."""
-        ti = context["ti"]
-        return client_request_id(
-            str(ti.dag_id),
-            str(getattr(ti, "run_id", None) or context.get("run_id")),
-            str(ti.task_id),
-            getattr(ti, "map_index", -1),
-        )
-
-    def _submit_or_reattach(self, context: Context) -> tuple[RecordedGeneration, Generation | None]:
-        """
-        The generation this task instance owns: the recorded one if it is pending or done, else a new one.
-
-        Returns its record (id, usage, client request id) and, when it was reattached, the status just
-        read (so a completed one is delivered without waiting).
-        """
-        self._request_body()  # refuses a bad rendered value before anything is read or sent
-        record = GenerationRecord(context)
-        previous = record.get()
-        if previous:
-            generation = self.hook.get_generation(previous.generation_id)
-            if generation.status.is_pending() or (generation.status.is_success() and generation.audio_url):
-                self.log.info(
-                    "Reattaching to generation %s (%s) created by an earlier try; not submitting again",
-                    previous.generation_id, generation.raw_status,
-                )  # fmt: skip
-                return previous, generation
-            self.log.warning(
-                "The generation %s recorded by an earlier try ended as %r; submitting a new one",
-                previous.generation_id, generation.raw_status,
-            )  # fmt: skip
-        fields = self._fields()
-        submission = self.hook.create_generation(
-            self.prompt,
-            coerce_music_length(self.music_length_ms),  # type: ignore[arg-type]  # validated above
-            self.model,
-            self.extra_body,
-            client_request_id=self._client_request_id(context),
-            lyrics=fields.get("lyrics"),
-            negative_prompt=fields.get("negative_prompt"),
-            seed=fields.get("seed"),
-        )
-        created = RecordedGeneration(submission.id, submission.usage, submission.client_request_id)
-        record.set(created)  # the hook has logged the id, the client request id and the usage
-        return created, None
-
-    def _forget(self, context: Context) -> None:
-        GenerationRecord(context).clear()
 
 
 class SubmitMusicGenerationOperator(_SubmitsGenerations):
@@ -268,6 +166,14 @@ class GenerateMusicOperator(DeliversAudio, _SubmitsGenerations):
     :param max_consecutive_failures: Transient poll failures in a row tolerated while waiting.
     :param asset_alias: Name of an Airflow ``AssetAlias`` through which each stored track is emitted
         as an asset event, so downstream DAGs can be scheduled on new audio.
+    :param analyze: Analyse the track (loudness, true peak, silence, clipping, length) into the
+        manifest's ``analysis``; default: when the ``audio`` extra is installed.
+    :param quality: A ``QualityGate`` (or a dict of its rules) the track must pass to be published; a
+        track that fails is kept under ``rejected/`` with its manifest and the task fails (no retry).
+    :param waveform: Also store ``<name>.png`` (waveform picture) and ``<name>.peaks.json`` beside it.
+    :param max_regenerations: Extra generations allowed when the gate rejects a track (default 0).
+        Each is a paid POST, logged and recorded in the manifest's ``attempts``; when none passes,
+        the task fails naming the best track.
     """
 
     template_fields: Sequence[str] = (
@@ -304,9 +210,22 @@ class GenerateMusicOperator(DeliversAudio, _SubmitsGenerations):
         max_bytes: int = DEFAULT_MAX_AUDIO_BYTES,
         max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE_POLL_FAILURES,
         asset_alias: str | None = None,
+        analyze: bool | None = None,
+        quality: QualityGate | Mapping[str, Any] | None = None,
+        waveform: bool = False,
+        max_regenerations: int = 0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**self.with_asset_alias(kwargs, asset_alias))
+        if (
+            isinstance(max_regenerations, bool)
+            or not isinstance(max_regenerations, int)
+            or max_regenerations < 0
+        ):
+            raise MusicInputError(f"max_regenerations must be an integer >= 0, got {max_regenerations!r}")
+        if max_regenerations and quality is None:
+            raise MusicInputError("max_regenerations needs a quality gate: without one no track is rejected")
+        self.max_regenerations = max_regenerations
         fields = {"lyrics": lyrics, "negative_prompt": negative_prompt, "seed": seed}
         self._set_request(prompt, music_length_ms, model, extra_body, fields)
         poll_s, self.wait_timeout = validate_wait(poll_interval, timeout)
@@ -323,11 +242,15 @@ class GenerateMusicOperator(DeliversAudio, _SubmitsGenerations):
             max_bytes=max_bytes,
             max_consecutive_failures=max_consecutive_failures,
             asset_alias=asset_alias,
+            analyze=analyze,
+            quality=quality,
+            waveform=waveform,
         )
 
     def execute(self, context: Context) -> Any:
         """Check the destination, submit (or reattach), wait here or in the triggerer, store."""
         self._request_body()  # the rendered values, with the model's rules
+        self._check_audio_extra()
         # Fail before paying: everything about the destination that can be known without the audio.
         resolved = self._check_destination("Checked before any request: this try created no generation.")
         kept = delivery.existing_manifest(
@@ -351,21 +274,7 @@ class GenerateMusicOperator(DeliversAudio, _SubmitsGenerations):
         return self._deliver(context, recorded, self._wait_here(generation_id))
 
     def _wait_here(self, generation_id: str) -> Generation:
-        """Poll from the worker (``deferrable=False``) until terminal or the deadline."""
-        progress = PollProgress(generation_id, self.log)
-        started = time.monotonic()
-        while True:
-            remaining = self.wait_timeout - (time.monotonic() - started)
-            if remaining <= 0:
-                raise MusicTimeoutError(
-                    f"Generation {generation_id} was still pending after waiting {self.wait_timeout:.0f}s "
-                    f"({progress.polls} polls)"
-                )
-            time.sleep(min(self.poll_interval, remaining))
-            generation = self.hook.get_generation(generation_id)
-            progress.observe(generation.raw_status)
-            if generation.status.is_terminal():
-                return generation
+        return wait_here(self.hook, generation_id, self.poll_interval, self.wait_timeout, self.log)
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the trigger fired: refuse unknown events, deliver on success."""
@@ -379,9 +288,20 @@ class GenerateMusicOperator(DeliversAudio, _SubmitsGenerations):
     def _deliver(
         self, context: Context, recorded: RecordedGeneration, generation: Generation | None = None
     ) -> dict[str, Any]:
-        return self._deliver_generation(
-            context, recorded.generation_id, self._request_info(recorded), generation
-        )
+        """Store the track; when the gate rejects it, regenerate while ``max_regenerations`` lasts."""
+        while True:
+            try:
+                return self._deliver_generation(
+                    context, recorded.generation_id, self._request_info(recorded), generation
+                )
+            except MusicQualityError as rejected:
+                recorded = self._regenerate(context, recorded, rejected, self.max_regenerations)
+            context["ti"].xcom_push(key="generation_id", value=recorded.generation_id)
+            if self.deferrable:
+                from airflow_provider_music.triggers.music import MusicGenerationTrigger  # as in execute
+
+                self._defer_until_done(MusicGenerationTrigger, recorded.generation_id, self.wait_timeout)
+            generation = self._wait_here(recorded.generation_id)
 
     def _on_stored(self, context: Context) -> None:
         """The track is stored: a rerun of this task instance is a request for new music."""

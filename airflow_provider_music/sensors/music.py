@@ -33,6 +33,7 @@ from airflow_provider_music.wire import coerce_music_length, model_of, validate_
 if TYPE_CHECKING:
     from airflow.sdk import Context, ObjectStoragePath, XComArg
 
+    from airflow_provider_music.quality import QualityGate
     from airflow_provider_music.wire import Generation
 
 __all__ = ["MusicGenerationSensor"]
@@ -84,6 +85,12 @@ class MusicGenerationSensor(DeliversAudio, BaseSensorOperator):
     :param request: Optional (templated), recorded in the manifest as ``request``: the body the
         submit task sent (``XComArg(submit, key="request")``: the model's fields, lyrics as given).
         A mapping, ``None``, or its JSON / Python-literal text.
+    :param analyze: Analyse the track (loudness, true peak, silence, clipping, length) into the
+        manifest's ``analysis``; default: when the ``audio`` extra is installed.
+    :param quality: A ``QualityGate`` (or a dict of its rules) the track must pass to be published; a
+        track that fails is kept under ``rejected/`` with its manifest and the task fails (no retry).
+        The length rule needs the requested length: ``request=`` or ``music_length_ms=``.
+    :param waveform: Also store ``<name>.png`` (waveform picture) and ``<name>.peaks.json`` beside it.
     """
 
     template_fields: Sequence[str] = (
@@ -121,6 +128,9 @@ class MusicGenerationSensor(DeliversAudio, BaseSensorOperator):
         usage: Mapping[str, Any] | str | XComArg | None = None,
         client_request_id: str | XComArg | None = None,
         request: Mapping[str, Any] | str | XComArg | None = None,
+        analyze: bool | None = None,
+        quality: QualityGate | Mapping[str, Any] | None = None,
+        waveform: bool = False,
         **kwargs: Any,
     ) -> None:
         interval = _poll_interval(poll_interval, kwargs.pop("poke_interval", None))
@@ -147,6 +157,9 @@ class MusicGenerationSensor(DeliversAudio, BaseSensorOperator):
             max_bytes=max_bytes,
             max_consecutive_failures=max_consecutive_failures,
             asset_alias=asset_alias,
+            analyze=analyze,
+            quality=quality,
+            waveform=waveform,
         )
 
     def _request_info(self) -> dict[str, Any]:
@@ -163,6 +176,7 @@ class MusicGenerationSensor(DeliversAudio, BaseSensorOperator):
         validate_generation_id(self.generation_id)
         validate_options(self._delivery_options())
         self._request_info()  # refuses a `usage`, `request` or `client_request_id` that is not one
+        self._check_audio_extra()
 
     def execute(self, context: Context) -> Any:
         """Check the destination, then defer to the trigger (or poke from here)."""

@@ -20,13 +20,14 @@ from airflow_provider_music.storage._paths import (
     remove_quietly,
 )
 from airflow_provider_music.storage._probe import probe_folder
-from airflow_provider_music.storage._stream import AudioStream, StoredAudio
+from airflow_provider_music.storage._stream import AudioStream, LocalFileStream, StoredAudio
 from airflow_provider_music.storage._writer import discard, finalize, store_stream, write_stream
 
 __all__ = [
     "LOCAL_PROTOCOLS",
     "PARTIAL_PREFIX",
     "AudioStream",
+    "LocalFileStream",
     "StoredAudio",
     "commits_atomically",
     "discard",

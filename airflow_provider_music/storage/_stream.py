@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -51,3 +52,38 @@ class StoredAudio:
     head: bytes
     # Written straight under its final name (see commits_atomically): nothing to move or discard.
     in_place: bool = False
+
+
+class LocalFileStream:
+    """
+    A local file read as an `AudioStream`: what a spooled download or a rendered derivative is
+    stored from, through the same checks and commit as a download (``store_stream``).
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str], content_type: str | None = None, chunk_size: int = 1 << 20
+    ):
+        self._path = os.fspath(path)
+        self._content_type = content_type
+        self._chunk_size = chunk_size
+
+    @property
+    def shown_url(self) -> str:
+        """The local path (no secrets in it: a file this worker wrote)."""
+        return self._path
+
+    @property
+    def content_type(self) -> str | None:
+        """The type given by the caller (None: sniffed from the bytes)."""
+        return self._content_type
+
+    @property
+    def content_length(self) -> int:
+        """The file's size now."""
+        return os.path.getsize(self._path)
+
+    def chunks(self) -> Iterator[bytes]:
+        """The file, in pieces of at most ``chunk_size`` bytes."""
+        with open(self._path, "rb") as handle:
+            while chunk := handle.read(self._chunk_size):
+                yield chunk

@@ -178,22 +178,27 @@ def fake_ti(context: Context) -> FakeTI:
     return ti
 
 
-def run_try(op: Any, store: FakeTaskStateStore) -> dict[str, Any]:
-    """One try of a deferrable task as Airflow runs it: execute, defer, the trigger's first event, resume."""
-    try:
-        manifest: dict[str, Any] = op.execute(make_context(store, task_id=op.task_id))
-        return manifest
-    except TaskDeferred as deferred:
-        trigger = deferred.trigger
+def run_try(op: Any, store: FakeTaskStateStore, max_deferrals: int = 5) -> dict[str, Any]:
+    """
+    One try of a deferrable task as Airflow runs it: execute; at each deferral the trigger's first
+    event, then the resume method (which may defer again, e.g. to wait for a regeneration).
+    """
 
-        async def first_event() -> dict[str, Any]:
+    def first_event(trigger: Any) -> dict[str, Any]:
+        async def run() -> dict[str, Any]:
             async for event in trigger.run():
                 payload: dict[str, Any] = event.payload
                 return payload
             raise AssertionError("the trigger ended without an event")
 
-        event = asyncio.run(asyncio.wait_for(first_event(), 60))
-        resumed: dict[str, Any] = getattr(op, deferred.method_name)(
-            make_context(store, task_id=op.task_id), event
-        )
-        return resumed
+        return asyncio.run(asyncio.wait_for(run(), 60))
+
+    resume: tuple[Any, dict[str, Any]] | None = None
+    for _ in range(max_deferrals + 1):
+        context = make_context(store, task_id=op.task_id)
+        try:
+            result: dict[str, Any] = op.execute(context) if resume is None else resume[0](context, resume[1])
+            return result
+        except TaskDeferred as deferred:
+            resume = (getattr(op, deferred.method_name), first_event(deferred.trigger))
+    raise AssertionError(f"the task deferred more than {max_deferrals} times")

@@ -7,12 +7,14 @@ with what the emulator served; plus the sensor's delivery semantics on S3 in-pro
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+import soundfile
 from airflow.sdk import ObjectStoragePath
 from helpers import EMULATOR_KEY, conn_json, make_context, run_dag, xcom_values
 
@@ -72,7 +74,20 @@ def test_daily_dag_stores_to_s3(
     names = sorted(
         p.name for p in ObjectStoragePath(f"s3://{delivery_bucket}/music/daily/", conn_id=CONN_ID).iterdir()
     )
-    assert names == ["2026-05-06.json", "2026-05-06.wav"]  # no temporary object left
+    # no temporary object left; the waveform beside the track, the master in its folder
+    assert names == [
+        "2026-05-06.json",
+        "2026-05-06.peaks.json",
+        "2026-05-06.png",
+        "2026-05-06.wav",
+        "mastered",
+    ]
+    mastered = xcom_values("example_music_daily", "master")[-1]
+    assert mastered["uri"] == f"s3://{delivery_bucket}/music/daily/mastered/2026-05-06.mp3"
+    assert mastered["source"]["sha256"] == manifest["sha256"]
+    master_bytes = ObjectStoragePath(mastered["uri"], conn_id=CONN_ID).read_bytes()
+    assert soundfile.info(io.BytesIO(master_bytes)).format == "MP3"
+    assert hashlib.sha256(master_bytes).hexdigest() == mastered["sha256"]
 
 
 def test_large_track_streams_in_multipart_blocks(emulator: Emulator, delivery_bucket: str) -> None:

@@ -13,6 +13,7 @@ DEFAULTS = {
     "generation_seconds": 0.3,
     "queued_seconds": None,
     "audio_format": "wav",
+    "audio_character": "default",
     "url_ttl": 900.0,
     "submit_status": 200,
     "usage": "both",

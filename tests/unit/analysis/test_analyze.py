@@ -6,11 +6,13 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers.ebu_signals import RATE, encode, sequence, tone
+from helpers.ebu_signals import FFMPEG, RATE, encode, sequence, tone
 
 from airflow_provider_music.analysis import (
     METHOD,
@@ -101,7 +103,8 @@ def test_the_manifest_is_json_with_the_method() -> None:
     # The blocks straddling the onset (part silence, part tone) pass the gates and pull it down a little.
     assert manifest["integrated_loudness_lufs"] == pytest.approx(-20.0, abs=0.5)
     figures = {name for name in manifest if name not in ("method", "method_version", "standards")}
-    assert figures == set(AudioAnalysis.__dataclass_fields__)
+    assert figures == set(AudioAnalysis.__dataclass_fields__) - {"waveform"}  # a picture, not a figure
+    assert "waveform" not in manifest
 
 
 def test_silence_has_no_level_in_the_manifest() -> None:
@@ -152,3 +155,42 @@ def test_audio_that_breaks_part_way_is_refused() -> None:
     data[middle : middle + 2000] = b"\xff" * 2000
     with pytest.raises(MusicAudioInvalidError, match="stopped decoding"):
         analyze(bytes(data))
+
+
+@pytest.mark.parametrize(
+    ("head", "named"),
+    [
+        (b"\x00\x00\x00\x20ftypM4A \x00\x00\x02\x00M4A isommp42", "MP4/M4A (AAC or ALAC)"),
+        (b"\x00\x00\x00\x1cftypisom\x00\x00\x02\x00isomiso2mp41", "MP4/M4A (AAC or ALAC)"),
+        (bytes([0xFF, 0xF1, 0x50, 0x80, 0x2E, 0x7F, 0xFC]), "AAC (ADTS)"),
+        (b"ADIF\x00\x00\x00\x00", "AAC (ADIF)"),
+        (b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01", "WebM/Matroska"),
+        (b"\x30\x26\xb2\x75\x8e\x66\xcf\x11\xa6\xd9\x00\xaa", "WMA (ASF)"),
+        (b"#!AMR\n", "AMR"),
+    ],
+    ids=["m4a", "mp4", "adts", "adif", "webm", "wma", "amr"],
+)
+def test_a_format_libsndfile_cannot_read_is_named(head: bytes, named: str, tmp_path: Path) -> None:
+    data = head + bytes(4096)
+    for source in (data, tmp_path / "track", io.BytesIO(data)):
+        if isinstance(source, Path):
+            source.write_bytes(data)
+        with pytest.raises(MusicAudioInvalidError, match="cannot be decoded") as refused:
+            analyze(source)
+        assert f"it is {named}, which libsndfile does not decode" in str(refused.value)
+        assert "MP3" in str(refused.value)  # and what it does read
+
+
+def test_a_real_aac_file_is_refused_by_name(tmp_path: Path) -> None:
+    if FFMPEG is None:
+        pytest.skip("ffmpeg is not installed (run scripts/install-ffmpeg.sh as root)")
+    for suffix, named in ((".m4a", "MP4/M4A"), (".aac", "AAC (ADTS)")):
+        path = tmp_path / f"tone{suffix}"
+        tone = ["-f", "lavfi", "-i", "sine=frequency=1000:duration=1"]
+        subprocess.run(
+            [FFMPEG, "-nostdin", "-v", "error", *tone, "-c:a", "aac", str(path)],
+            check=True,
+            timeout=60,
+        )
+        with pytest.raises(MusicAudioInvalidError, match=re.escape(f"it is {named}")):
+            analyze(path)

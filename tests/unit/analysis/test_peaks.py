@@ -7,11 +7,14 @@ import math
 import numpy as np
 import pytest
 from helpers.ebu_signals import RATE, encode, tone, true_peak_sine
+from scipy import signal
 
 from airflow_provider_music.analysis import DEFAULT_CLIP_LEVEL_DBFS, analyze
 from airflow_provider_music.analysis._peaks import (
+    CHUNK_FRAMES,
     SampleStats,
     TruePeakMeter,
+    _PolyphaseKernel,
     interpolation_filter,
     oversampling_factor,
 )
@@ -129,3 +132,71 @@ def test_sample_stats_over_blocks() -> None:
     stats.add(np.zeros((4, 2)))
     assert (stats.frames, stats.first_sound, stats.last_sound, stats.clipped) == (12, 5, 6, 1)
     assert (stats.leading_silence_frames(), stats.trailing_silence_frames()) == (5, 5)
+
+
+def _direct_true_peak(frames: np.ndarray, factor: int) -> float:
+    """The reference: every channel upsampled by a full float64 convolution with the same filter."""
+    taps = interpolation_filter(factor).astype(np.float64)
+    return max(float(np.abs(signal.upfirdn(taps, channel, up=factor)).max()) for channel in frames.T)
+
+
+@pytest.mark.parametrize(("rate", "channels"), [(44_100, 1), (48_000, 2), (44_100, 6), (96_000, 2)])
+def test_the_polyphase_meter_equals_a_direct_convolution(rate: int, channels: int) -> None:
+    # Noise under a rising envelope, with one loud burst early: the loud chunks come first and most
+    # of the quiet ones are then skipped, which must not change the result.
+    rng = np.random.default_rng(channels)
+    frames = rng.uniform(-1.0, 1.0, (120_000, channels)) * np.linspace(0.05, 0.5, 120_000)[:, None]
+    frames[5_000:5_100] *= 1.9
+    meter = TruePeakMeter(rate, channels)
+    for start in range(0, len(frames), 50_001):
+        meter.add(frames[start : start + 50_001].astype(np.float32))
+    expected = _direct_true_peak(frames.astype(np.float32).astype(np.float64), meter.factor)
+    assert meter.finish() == pytest.approx(expected, rel=1e-6)
+
+
+def test_chunks_that_cannot_hold_the_peak_are_not_filtered(monkeypatch: pytest.MonkeyPatch) -> None:
+    frames = np.full((10 * CHUNK_FRAMES, 2), 0.01, dtype=np.float32)
+    frames[3 * CHUNK_FRAMES + 100] = 0.9  # one click; everything else is 39 dB down
+    calls: list[int] = []
+    original = _PolyphaseKernel.peak
+
+    def counting(kernel: _PolyphaseKernel, data: np.ndarray) -> float:
+        calls.append(len(data))
+        return original(kernel, data)
+
+    monkeypatch.setattr(_PolyphaseKernel, "peak", counting)
+    meter = TruePeakMeter(RATE, 2)
+    meter.add(frames)
+    peak = meter.finish()
+    assert len(calls) == 1  # only the click's chunk
+    assert peak == pytest.approx(_direct_true_peak(frames.astype(np.float64), 4), rel=1e-6)
+
+
+def test_phase_zero_is_the_input() -> None:
+    taps = interpolation_filter(4)
+    centre = len(taps) // 2
+    phase = taps[centre % 4 :: 4]
+    assert np.count_nonzero(phase) == 1
+    assert phase[centre // 4] == taps[centre]
+    np.testing.assert_array_equal(taps, taps[::-1])  # linear phase: what pairs phases 1 and 3
+
+
+def test_float32_and_float64_frames_give_the_same_sample_stats() -> None:
+    # A threshold between two float32 values: float32 samples are compared as exactly as float64 ones.
+    level = float(np.float32(0.3)) + 1e-12
+    frames = np.array([[0.0, 0.0], [np.float32(0.3), 0.0], [0.0, -0.5], [0.0, 0.0]])
+    results = []
+    for dtype in (np.float64, np.float32):
+        stats = SampleStats(silence_threshold=level, clip_level=level)
+        stats.add(frames.astype(dtype))
+        results.append((stats.first_sound, stats.last_sound, stats.clipped, stats.peak))
+    assert results[0] == results[1] == (2, 2, 1, 0.5)
+
+
+def test_the_last_loud_frame_is_found_far_from_the_end_of_a_block() -> None:
+    frames = np.zeros((100_000, 2), dtype=np.float32)
+    frames[7, 1] = 0.2
+    frames[60_000, 0] = -0.2
+    stats = SampleStats(silence_threshold=0.1, clip_level=0.99)
+    stats.add(frames)
+    assert (stats.first_sound, stats.last_sound) == (7, 60_000)

@@ -213,6 +213,7 @@ class Block(importlib.abc.MetaPathFinder):
             raise ImportError("imported at DAG-parse time: " + name)
 sys.meta_path.insert(0, Block())
 import airflow_provider_music.operators.music, airflow_provider_music.sensors.music
+import airflow_provider_music.operators.mastering
 print("clean")
 """
 
