@@ -56,6 +56,7 @@ if TYPE_CHECKING:
         WAVEFORM_PEAKS_SUFFIX,
         WAVEFORM_PNG_SUFFIX,
         audio_extra_installed,
+        requested_seconds,
         require_audio_extra,
     )
     from airflow_provider_music.delivery._manifest import (
@@ -99,6 +100,7 @@ _LAZY: dict[str, str] = {
             "WAVEFORM_PNG_SUFFIX",
             "audio_extra_installed",
             "require_audio_extra",
+            "requested_seconds",
         ),
         "_judge",
     ),
@@ -158,6 +160,7 @@ __all__ = [
     "mastered_target",
     "mastering_options",
     "object_file_name",
+    "requested_seconds",
     "require_audio_extra",
     "resolve_destination",
     "safe_object_name",

@@ -11,7 +11,11 @@ the verdict, so a rejected track never replaces a published one.
 from __future__ import annotations
 
 import importlib.util
+import logging
+import os
+import shutil
 import tempfile
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,6 +39,10 @@ WAVEFORM_PEAKS_SUFFIX = ".peaks.json"
 #: Points of the waveform: one min/max pair per pixel of a 1800-pixel-wide picture.
 WAVEFORM_POINTS = 1800
 _AUDIO_EXTRA_MODULES = ("numpy", "soundfile", "scipy")
+log = logging.getLogger(__name__)
+#: The local folders the analysis copies a download into, and when one left behind counts as stale.
+SPOOL_PREFIX = "aimlapi-music-"
+STALE_SPOOL_SECONDS = 6 * 3600
 _RANK_CAP = 1e9  # JSON has no infinity (a silent track's loudness is infinitely far below any limit)
 
 
@@ -70,8 +78,28 @@ def requested_seconds(meta: Mapping[str, Any]) -> float | None:
 @contextmanager
 def spool_folder() -> Iterator[str]:
     """A private local folder for the copy of a download while it is analysed; removed afterwards."""
-    with tempfile.TemporaryDirectory(prefix="aimlapi-music-") as folder:
+    _sweep_stale_spools()
+    with tempfile.TemporaryDirectory(prefix=SPOOL_PREFIX) as folder:
         yield folder
+
+
+def _sweep_stale_spools(now: float | None = None) -> None:
+    """
+    Remove spools a killed worker left (SIGKILL skips the cleanup). Only stale ones: a spool in use
+    is written or read within minutes, so another task's is never touched.
+    """
+    root = tempfile.gettempdir()
+    cutoff = (time.time() if now is None else now) - STALE_SPOOL_SECONDS
+    try:
+        entries = [e for e in os.scandir(root) if e.name.startswith(SPOOL_PREFIX) and e.is_dir()]
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            if entry.stat().st_mtime < cutoff:
+                shutil.rmtree(entry.path, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def local_folder(folder: str) -> ObjectStoragePath:
@@ -124,7 +152,9 @@ def judge(local_file: str, gate: QualityGate | None, *, requested: float | None,
             silence_threshold_dbfs=gate.silence_threshold_dbfs if gate else DEFAULT_SILENCE_THRESHOLD_DBFS,
             waveform_points=WAVEFORM_POINTS if waveform else None,
         )
-    except MusicAudioInvalidError as exc:
+    except Exception as exc:  # undecodable audio, or a fault of the analysis itself: never lose the track
+        if not isinstance(exc, MusicAudioInvalidError):
+            log.warning("The analysis of %s failed", local_file, exc_info=True)
         figures = {"method": analysis.METHOD, "method_version": analysis.METHOD_VERSION, "error": str(exc)}
         failure = RuleFailure("decodable", None, "decodable audio", f"analysis: {exc}")
         return Judgement(figures, None if gate is None else QualityVerdict((failure,)), gate)

@@ -146,6 +146,16 @@ class DeliversAudio(PublishesAudio, UsesMusicHook):
             waveform=self.waveform,
         )
 
+    def _check_quality_inputs(self, request_info: Mapping[str, Any]) -> None:
+        """Before paying (or waiting): what the gate needs, the extra and, for its length rule, a length."""
+        self._check_audio_extra()
+        length_rule = self.quality is not None and self.quality.length_tolerance is not None
+        if length_rule and delivery.requested_seconds(request_info) is None:
+            raise MusicInputError(
+                "The quality gate's length_tolerance needs the requested length: give music_length_ms "
+                "(the sensor also reads it from request=); the model's default length is not known"
+            )
+
     def _check_audio_extra(self) -> None:
         """Before paying: an analysis that was asked for needs the ``audio`` extra on this worker."""
         wanted = [

@@ -246,11 +246,16 @@ class GenerateMusicOperator(DeliversAudio, _SubmitsGenerations):
             quality=quality,
             waveform=waveform,
         )
+        if music_length_ms is None and self.quality is not None and self.quality.length_tolerance is not None:
+            raise MusicInputError(
+                "The quality gate's length_tolerance needs music_length_ms: "
+                "the model's default length is not known"
+            )
 
     def execute(self, context: Context) -> Any:
         """Check the destination, submit (or reattach), wait here or in the triggerer, store."""
         self._request_body()  # the rendered values, with the model's rules
-        self._check_audio_extra()
+        self._check_quality_inputs(self._request_info())
         # Fail before paying: everything about the destination that can be known without the audio.
         resolved = self._check_destination("Checked before any request: this try created no generation.")
         kept = delivery.existing_manifest(

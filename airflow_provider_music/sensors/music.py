@@ -175,8 +175,8 @@ class MusicGenerationSensor(DeliversAudio, BaseSensorOperator):
     def _check_inputs(self) -> None:
         validate_generation_id(self.generation_id)
         validate_options(self._delivery_options())
-        self._request_info()  # refuses a `usage`, `request` or `client_request_id` that is not one
-        self._check_audio_extra()
+        # refuses a `usage`, `request` or `client_request_id` that is not one
+        self._check_quality_inputs(self._request_info())
 
     def execute(self, context: Context) -> Any:
         """Check the destination, then defer to the trigger (or poke from here)."""

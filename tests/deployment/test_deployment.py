@@ -195,7 +195,11 @@ def test_triggerer_killed_mid_poll_the_run_still_succeeds_once(d: Deployment) ->
     assert stats["posts"] - posts_before == 1  # exactly one generation paid for
     assert (generation["downloads"], generation["downloads_completed"]) == (1, 1)  # stored once
     folder = d.storage / "daily"
-    assert sorted(p.name for p in folder.iterdir()) == [f"{ds}.json", f"{ds}.wav"]
+    # the track, its manifest, its waveform (picture and peaks), and the master task's folder
+    assert sorted(p.name for p in folder.iterdir()) == [
+        f"{ds}.json", f"{ds}.peaks.json", f"{ds}.png", f"{ds}.wav", "mastered",
+    ]  # fmt: skip
+    assert sorted(p.name for p in (folder / "mastered").iterdir()) == [f"{ds}.json", f"{ds}.mp3"]
     audio = folder / f"{ds}.wav"
     assert audio.stat().st_size == generation["size_bytes"]
     assert _sha256(audio) == generation["sha256"]

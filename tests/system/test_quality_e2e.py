@@ -82,6 +82,8 @@ def test_daily_dag_keeps_a_track_with_a_long_intro_under_rejected_and_fails(
     assert manifest["intended_uri"] == f"file://{daily}/2026-04-02.wav"
     assert [f["rule"] for f in manifest["quality"]["failures"]] == ["max_leading_silence_seconds"]
     assert manifest["quality"]["failures"][0]["measured"] == pytest.approx(6.0, abs=0.05)
+    # for the people looking at the failed task: where the rejected track is, in its XCom
+    assert xcom_values("example_music_daily", "wait_and_store", "rejected")[-1]["uri"] == f"file://{rejected}"
     assert emulator.stats()["posts"] == 1  # the sensor never regenerates
     assert not (daily / "mastered").exists()  # the master task never ran on a rejected track
 

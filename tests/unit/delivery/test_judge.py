@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +13,7 @@ import pytest
 import soundfile
 
 from airflow_provider_music import QualityGate
-from airflow_provider_music.delivery import REJECTED_FOLDER
+from airflow_provider_music.delivery import REJECTED_FOLDER, _judge
 from airflow_provider_music.delivery._judge import (
     TeeStream,
     judge,
@@ -114,3 +117,25 @@ def test_the_tee_hands_every_chunk_on_and_keeps_a_local_copy(tmp_path: Path) -> 
     assert (tee.shown_url, tee.content_type, tee.content_length) == (_Chunks.shown_url, "audio/wav", 6)
     assert list(tee.chunks()) == [b"abc", b"def"]
     assert (tmp_path / "copy").read_bytes() == b"abcdef"
+
+
+def test_a_spool_left_by_a_killed_worker_is_swept_but_a_fresh_one_is_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    stale = tmp_path / f"{_judge.SPOOL_PREFIX}old"
+    fresh = tmp_path / f"{_judge.SPOOL_PREFIX}busy"
+    other = tmp_path / "someone-elses"
+    for folder in (stale, fresh, other):
+        folder.mkdir()
+        (folder / "audio").write_bytes(b"x")
+    old = time.time() - _judge.STALE_SPOOL_SECONDS - 60
+    os.utime(stale, (old, old))
+    os.utime(other, (old, old))
+    with _judge.spool_folder() as spool:
+        assert Path(spool).parent == tmp_path
+        assert Path(spool).name.startswith(_judge.SPOOL_PREFIX)
+    assert not stale.exists()
+    assert fresh.exists()
+    assert other.exists()
+    assert not Path(spool).exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from helpers import make_context
 
 from airflow_provider_music import GenerateMusicOperator, MusicGenerationSensor, MusicInputError, QualityGate
 
@@ -55,3 +56,23 @@ def test_the_sensor_takes_the_same_gate_and_refuses_the_same_mistakes() -> None:
         MusicGenerationSensor(
             task_id="s3", generation_id="g:m", destination="/tmp/m/", quality=GATE, analyze=False
         )
+
+
+def test_a_length_rule_without_a_requested_length_is_refused_before_paying(
+    emulator: Any, tmp_path: Any
+) -> None:
+    gate = QualityGate(length_tolerance=0.1)
+    with pytest.raises(MusicInputError, match="length_tolerance needs music_length_ms"):
+        GenerateMusicOperator(task_id="g", prompt="p", destination=f"{tmp_path}/", quality=gate)
+    # a template that renders to None (a native-rendering DAG): refused once rendered, before the POST
+    op = GenerateMusicOperator(
+        task_id="g2", prompt="p", destination=f"{tmp_path}/", quality=gate, music_length_ms="{{ params.n }}"
+    )
+    op.music_length_ms = None
+    with pytest.raises(MusicInputError, match="length_tolerance needs the requested length"):
+        op.execute(make_context())
+    assert emulator.stats()["posts"] == 0
+    # the sensor: refused before it waits, when neither request= nor music_length_ms= tells the length
+    sensor = MusicGenerationSensor(task_id="s", generation_id="g:m", destination=f"{tmp_path}/", quality=gate)
+    with pytest.raises(MusicInputError, match="length_tolerance needs the requested length"):
+        sensor.execute(make_context())
