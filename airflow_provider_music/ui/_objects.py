@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 #: XCom keys whose values are manifests: the stored (or mastered) track, and a rejected one.
 MANIFEST_KEYS: tuple[str, ...] = ("return_value", "rejected")
 #: Object ids a request may name; ``attempt-N`` is the N-th rejected earlier generation.
-OBJECT_ID = re.compile(r"^(track|source|waveform|attempt-(0|[1-9][0-9]{0,2}))$")
+OBJECT_ID = re.compile(r"(track|source|waveform|attempt-(0|[1-9][0-9]{0,2}))")
 #: Storage schemes served (what ``ObjectStoragePath`` opens through a provider's filesystem).
 SERVED_SCHEMES = frozenset({"file", "s3", "s3a", "gs", "gcs", "abfs", "abfss", "az"})
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -102,7 +102,7 @@ def object_entries(manifest: Mapping[str, Any]) -> dict[str, tuple[Any, str, int
 
 def resolve_object(manifest: Any, object_id: str) -> ServedObject:
     """The object ``object_id`` of ``manifest``, its URI checked; ``RefusedObjectError`` otherwise."""
-    if not OBJECT_ID.match(object_id):
+    if not OBJECT_ID.fullmatch(object_id):
         raise RefusedObjectError(f"unknown object id {object_id!r}")
     if not isinstance(manifest, Mapping):
         raise RefusedObjectError("no manifest")

@@ -41,7 +41,6 @@ from ui._airflow_ui import (
     start_browser,
     stop_browser,
 )
-from ui._restricted_auth import OUTSIDER
 
 from airflow_provider_music.emulator import Emulator
 from airflow_provider_music.integration import LISTEN_URL_PREFIX, listen_path
@@ -52,6 +51,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.ui
 
 DAG_ID = "listen_music"
+OUTSIDER = "outsider"  # a viewer whom the auth manager refuses DAG_ID (tests/ui/_restricted_auth.py)
 SECONDS = 60  # long enough that Chromium does not fetch the whole WAV before a seek
 OUTSIDER_PASSWORD = "ui-outsider-password-0123456789"
 ARTIFACTS = REPO / "test-artifacts"
@@ -209,6 +209,8 @@ def listen_server(browser: WebDriver, tmp_path_factory: pytest.TempPathFactory) 
             "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tests")]),
             "AIRFLOW__CORE__AUTH_MANAGER": "ui._restricted_auth.RestrictedAuthManager",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USERNAME}:admin,{OUTSIDER}:viewer",
+            "RESTRICTED_AUTH_USER": OUTSIDER,
+            "RESTRICTED_AUTH_DAGS": DAG_ID,
         }
     )
     out = server.root / "tracks"
