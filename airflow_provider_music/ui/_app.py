@@ -42,8 +42,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Bytes read from storage per step of a response: memory per request stays near this.
+#: Bytes read from storage per step of a response.
 STREAM_CHUNK = 256 * 1024
+#: The file object's own buffer (s3fs would otherwise read ahead 50 MiB per request): a response holds
+#: about this plus one chunk, whatever the object's size.
+READ_BLOCK = 1024 * 1024
 #: Bytes read to check what an object is before serving it.
 HEAD_BYTES = 4096
 _NO_STORE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
@@ -108,7 +111,7 @@ def _stat(path: ObjectStoragePath) -> int:
 
 def _read(path: ObjectStoragePath, start: int, length: int) -> Iterator[bytes]:
     """``length`` bytes from ``start``, ``STREAM_CHUNK`` at a time (the file stays open while sent)."""
-    with path.open("rb") as handle:
+    with path.open("rb", block_size=READ_BLOCK) as handle:
         if start:
             handle.seek(start)
         remaining = length
@@ -121,7 +124,7 @@ def _read(path: ObjectStoragePath, start: int, length: int) -> Iterator[bytes]:
 
 
 def _head(path: ObjectStoragePath) -> bytes:
-    with path.open("rb") as handle:
+    with path.open("rb", block_size=HEAD_BYTES) as handle:
         return bytes(handle.read(HEAD_BYTES))
 
 
