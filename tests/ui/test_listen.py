@@ -59,11 +59,17 @@ WAIT = 90
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 DAG_FILE = """
-from datetime import datetime
+from datetime import datetime, timedelta
 from airflow.sdk import DAG
 from airflow_provider_music.operators.music import GenerateMusicOperator
 
 OUT = {out!r}
+
+
+def fail_first_try(context, result):
+    if context["ti"].try_number == 1:
+        raise RuntimeError("the first try fails after storing its track")
+
 with DAG(dag_id={dag_id!r}, schedule=None, start_date=datetime(2026, 1, 1), catchup=False):
     GenerateMusicOperator(
         task_id="generate",
@@ -75,6 +81,16 @@ with DAG(dag_id={dag_id!r}, schedule=None, start_date=datetime(2026, 1, 1), catc
     GenerateMusicOperator.partial(
         task_id="generate_mapped", music_length_ms=10_000, destination=OUT + "/mapped/", poll_interval=0.2
     ).expand(prompt=["Mapped track one", "Mapped track two"])
+    GenerateMusicOperator(
+        task_id="retried",
+        prompt="A track stored by the second try",
+        music_length_ms=10_000,
+        destination=OUT + "/retried/",
+        poll_interval=0.2,
+        retries=1,
+        retry_delay=timedelta(seconds=0),
+        post_execute=fail_first_try,
+    )
     GenerateMusicOperator(
         task_id="tampered",
         prompt="A track whose manifest the test rewrites",
@@ -582,6 +598,33 @@ def test_extra_links_point_at_the_page(
     status, _, page = http.get(listen[len(listen_server.base_url) :], tokens["admin"])
     assert status == 200
     assert b"<audio" in page
+
+
+def test_links_and_page_follow_the_latest_try(
+    http: Http, stored_run: dict[str, Any], tokens: dict[str, str], listen_server: ApiServer
+) -> None:
+    """The first try stored a track and failed; the links and the page are the second try's."""
+    run_id = urllib.parse.quote(stored_run["run_id"], safe="")
+    status, body = listen_server.api("GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/retried")
+    assert status == 200, body
+    assert (body["state"], body["try_number"]) == ("success", 2), body
+    status, body = listen_server.api(
+        "GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/retried/links"
+    )
+    assert status == 200, body
+    listen = body.get("extra_links", body)["Listen"]
+    assert "try_number=2" in listen, listen
+    status, _, page = http.get(listen[len(listen_server.base_url) :], tokens["admin"])
+    assert status == 200
+    html = page.decode()
+    assert "try 2, success" in html
+    assert "the link was made by try" not in html
+    assert "A track stored by the second try" in html
+    # The page of the first try's link says which try it shows.
+    first_try = listen_path(DAG_ID, stored_run["run_id"], "retried", map_index=-1, try_number=1)
+    status, _, page = http.get(first_try, tokens["admin"])
+    assert status == 200
+    assert "the link was made by try 1" in page.decode()
 
 
 # ------------------------------------------------------------------------------------------ browser
