@@ -69,6 +69,8 @@ def test_page_reads_the_task_instance_named_in_the_path(client: Any) -> None:
     response = client.get(PAGE + "?map_index=%7BMAP_INDEX%7D&try_number=1")
     assert response.status_code == 200
     assert response.headers["cache-control"] == "private, no-store"
+    assert "script-src" not in response.headers["content-security-policy"]  # default-src 'none': no script
+    assert "frame-ancestors 'self'" in response.headers["content-security-policy"]
     assert 'src="./t/-1/return_value/track"' in response.text
     assert client.seen == [("d", "manual__1+00:00", "t", None)]
     client.get(PAGE + "?map_index=-1")
