@@ -132,7 +132,9 @@ def deliver_generation(
         options=options,
         folder=resolved.folder,
         stem=stem,
-        meta=manifest_meta(request_info, task_info),
+        # The storage connection as resolved (the argument, or the one written into the URI): the
+        # listening page opens the track through it (its id only, never its secrets).
+        meta=manifest_meta(request_info, {**(task_info or {}), "storage_conn_id": resolved.conn_id}),
         target=target,
         # A name known only up to its extension: temporaries are named after that stem.
         temp_name=stem if target is None else target.name,

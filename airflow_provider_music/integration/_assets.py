@@ -27,18 +27,13 @@ ASSET_EXTRA_FIELDS = (
 
 
 def task_info(context: Mapping[str, Any]) -> dict[str, Any]:
-    """
-    The Airflow coordinates recorded with every track, and the storage connection the task used
-    (its id, never its secrets: the listening page opens the track through the same connection).
-    """
+    """The Airflow coordinates recorded with every track."""
     ti = context.get("ti")
-    storage_conn_id = getattr(context.get("task"), "storage_conn_id", None)
     return {
         "dag_id": getattr(ti, "dag_id", None),
         "run_id": getattr(ti, "run_id", None) or context.get("run_id"),
         "task_id": getattr(ti, "task_id", None),
         "map_index": getattr(ti, "map_index", -1),
-        "storage_conn_id": storage_conn_id if isinstance(storage_conn_id, str) else None,
     }
 
 
