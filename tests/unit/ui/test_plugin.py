@@ -7,7 +7,7 @@ import importlib.metadata
 import pytest
 
 from airflow_provider_music.integration import LISTEN_URL_PREFIX
-from airflow_provider_music.ui.plugin import TASK_INSTANCE_VIEW, MusicListenPlugin
+from airflow_provider_music.ui.plugin import VIEW_PATH, MusicListenPlugin, task_instance_view
 
 
 def test_registered_through_the_airflow_plugins_entry_point() -> None:
@@ -27,12 +27,22 @@ def test_plugin_is_valid_for_airflow() -> None:
 
 
 def test_task_instance_view_uses_airflow_placeholders() -> None:
-    assert TASK_INSTANCE_VIEW["destination"] == "task_instance"
+    view = task_instance_view("http://127.0.0.1:8080/")
+    assert view["destination"] == "task_instance"
     assert (
-        TASK_INSTANCE_VIEW["href"]
+        view["href"]
         == f"{LISTEN_URL_PREFIX}/listen/{{DAG_ID}}/{{RUN_ID}}/{{TASK_ID}}?map_index={{MAP_INDEX}}"
     )
-    assert MusicListenPlugin.external_views == [TASK_INSTANCE_VIEW]
+    assert view["href"] == VIEW_PATH
+    assert task_instance_view("")["href"] == VIEW_PATH
+    views = MusicListenPlugin.external_views
+    assert views is MusicListenPlugin().external_views
+    assert [v["name"] for v in views] == ["Listen"]
+
+
+def test_task_instance_view_under_a_url_prefix() -> None:
+    assert task_instance_view("https://example.com/airflow/")["href"] == "/airflow" + VIEW_PATH
+    assert task_instance_view("https://example.com/team/a")["href"] == "/team/a" + VIEW_PATH
 
 
 # Airflow 3.1's API modules import starlette's test client (through svcs), which trips anyio's
