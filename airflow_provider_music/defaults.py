@@ -89,7 +89,8 @@ MAX_URL_REFRESHES: Final = 3
 # Parts of such an upload held at once (one filling while one uploads, or two uploading): with 5 MiB
 # parts about 10 MiB, inside the two-chunk budget, and a part's round trip overlaps the next one's.
 UPLOAD_PARTS_IN_MEMORY: Final = 2
-# Downloaded pieces (of up to NETWORK_READ_SIZE) queued for the sha256 thread of a local write, which
-# hashes while the next piece is read and written; more did not help in measurements.
+# Downloaded pieces (of up to NETWORK_READ_SIZE) queued for the sha256 thread of a local write on a
+# machine with 3 or more CPUs free for the process (storage's HASH_THREAD_MIN_CPUS; on fewer the hash
+# runs inline), which hashes while the next piece is read and written; more did not help.
 HASH_QUEUE_PIECES: Final = 2
 DEFAULT_IF_EXISTS: Final = "overwrite"

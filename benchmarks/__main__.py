@@ -77,7 +77,13 @@ def main() -> None:
         )
     if "delivery" in results and "error" not in results["delivery"]:
         s = results["delivery"]["summary"]
-        rows.append(("Delivery local: >= 0.8 of curl", f"{s['local_speed_ratio']}", s["pass_local_speed"]))
+        judged = s.get("local_speed_judged", True)
+        shown = f"{s['local_speed_ratio']}" + ("" if judged else " (not judged: < 4 cores)")
+        rows.append(("Delivery local: >= 0.8 of curl", shown, s["pass_local_speed"] if judged else None))
+        if "local_cpu_ratio" in s:
+            rows.append(
+                ("Delivery local: CPU/MB <= 1.5 x curl", f"{s['local_cpu_ratio']} x", s["pass_local_cpu"])
+            )
         rows.append(
             (
                 "Delivery local: peak growth <= 16 MiB",

@@ -4,7 +4,9 @@
 
 Warm-up first (imports, the storage client, one small transfer to the same kind of destination), then
 the kernel's peak-RSS mark is reset (/proc/self/clear_refs = 5) so VmHWM afterwards is the peak of the
-measured transfer alone. Prints one JSON line: seconds, bytes, RSS before, peak RSS, growth.
+measured transfer alone. Prints one JSON line: seconds, CPU seconds (user + system of the whole process, all
+its threads, over the call: ``getrusage``), bytes, RSS before, peak RSS, growth; and per step its time and
+CPU time.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import gc
 import importlib
 import json
 import os
+import resource
 import sys
 import time
 import uuid
@@ -48,6 +51,12 @@ _TIMED_STEPS = {
 _TIMED_MODULES = ("airflow_provider_music.delivery._deliver", "airflow_provider_music.storage._writer")
 
 
+def _cpu() -> float:
+    """User + system CPU seconds of this process so far (every thread)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _instrument() -> dict[str, float]:
     """Time the steps of deliver_generation (wrappers around the module attributes it looks up)."""
     from airflow_provider_music.hooks.music import MusicGenerationHook
@@ -56,11 +65,12 @@ def _instrument() -> dict[str, float]:
 
     def timed(name: str, fn: Any) -> Any:
         def wrapper(*a: Any, **k: Any) -> Any:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), _cpu()
             try:
                 return fn(*a, **k)
             finally:
                 spent[name] = spent.get(name, 0.0) + time.perf_counter() - t
+                spent[name + "_cpu"] = spent.get(name + "_cpu", 0.0) + _cpu() - c
 
         return wrapper
 
@@ -122,15 +132,16 @@ def main() -> None:
     phases.clear()
     peak_reset = _reset_peak()
     rss_before = _status_kb("VmRSS")
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), _cpu()
     size, where = measure()
-    seconds = time.perf_counter() - started
+    seconds, cpu_s = time.perf_counter() - started, _cpu() - cpu_started
     hwm = _status_kb("VmHWM")
     print(
         json.dumps(
             {
                 "method": args.method,
                 "seconds": seconds,
+                "cpu_s": cpu_s,
                 "bytes": size,
                 "where": where,
                 "rss_before_mb": rss_before / 1024,
@@ -138,7 +149,8 @@ def main() -> None:
                 "peak_growth_mib": (hwm - rss_before) / 1024,
                 "peak_reset": peak_reset,
                 "chunk_size": chunk,
-                "phases_s": {k: round(v, 4) for k, v in phases.items()},
+                "phases_s": {k: round(v, 4) for k, v in phases.items() if not k.endswith("_cpu")},
+                "phases_cpu_s": {k[:-4]: round(v, 4) for k, v in phases.items() if k.endswith("_cpu")},
             }
         ),
         flush=True,

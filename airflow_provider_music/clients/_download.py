@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,7 +26,14 @@ _CONTENT_LENGTH = re.compile(r"[0-9]{1,18}")
 
 
 class HttpAudioStream:
-    """An open download: headers plus an iterator of chunks that enforces the announced length."""
+    """
+    An open download: headers plus the body, read as an iterator of chunks or ``readinto`` a buffer.
+
+    ``readinto`` reads a plain (identity-encoded) body straight from the socket into the caller's
+    buffer: no bytes object per read and no copy in between, which is most of the Python-level cost
+    of a download. The length announced is checked by the caller (``storage.write_stream``), which
+    counts what was read: a body cut short is a truncated download.
+    """
 
     def __init__(self, response: requests.Response, chunk_size: int, shown_url: str) -> None:
         self._response = response
@@ -40,6 +48,25 @@ class HttpAudioStream:
             int(length) if encoding == "identity" and _CONTENT_LENGTH.fullmatch(length) else None
         )
         self.url_path = urlsplit(response.url or "").path
+        # The body's reader: http.client's response under urllib3's (urllib3 keeps it in ``_fp``;
+        # its own ``readinto`` reads into a new bytes object and copies that). Only for a body urllib3
+        # has not started on and that needs no decoding; else urllib3 reads it, decoding as it goes.
+        raw = response.raw
+        direct = getattr(raw, "_fp", None)
+        if encoding == "identity" and isinstance(direct, http.client.HTTPResponse) and raw.tell() == 0:
+            self._readinto: Callable[[memoryview], int] = direct.readinto
+        else:
+            raw.decode_content = True
+            self._readinto = raw.readinto
+
+    def readinto(self, buffer: memoryview) -> int:
+        """Fill ``buffer`` with the next bytes of the (decoded) body; 0 at its end. A broken one raises."""
+        try:
+            return self._readinto(buffer)
+        except Exception as exc:  # protocol errors, timeouts, resets: all mean "incomplete"
+            raise MusicDeliveryError(
+                f"The download from {self.shown_url} broke off: {type(exc).__name__}"
+            ) from None
 
     def chunks(self) -> Iterator[bytes]:
         """The decoded body, in pieces of at most ``NETWORK_READ_SIZE``; a broken download raises."""

@@ -16,12 +16,12 @@ from airflow_provider_music.defaults import MAX_URL_REFRESHES
 from airflow_provider_music.delivery._destination import existing_object, resolve_destination
 from airflow_provider_music.delivery._judge import (
     Judgement,
-    TeeStream,
     judge,
     local_folder,
     rejected_path,
     requested_seconds,
     spool_folder,
+    tee_stream,
     write_waveform,
 )
 from airflow_provider_music.delivery._manifest import (
@@ -150,7 +150,9 @@ def deliver_generation(
         options=options,
         folder=resolved.folder,
         stem=stem,
-        meta=manifest_meta(request_info, task_info),
+        # The storage connection as resolved (the argument, or the one written into the URI): the
+        # listening page opens the track through it (its id only, never its secrets).
+        meta=manifest_meta(request_info, {**(task_info or {}), "storage_conn_id": resolved.conn_id}),
         target=target,
         # A name known only up to its extension: temporaries are named after that stem.
         temp_name=stem if target is None else target.name,
@@ -218,8 +220,8 @@ def _download_once(job: _Delivery, url: str) -> StoredAudio | Manifest:
             if spool is None:
                 return _store(job, stream, destination)
             if job.options.quality is None:
-                copy = TeeStream(stream, os.path.join(spool, "audio"))
-                stored = _store(job, copy, destination)
+                with tee_stream(stream, os.path.join(spool, "audio")) as copy:
+                    stored = _store(job, copy, destination)
                 if not isinstance(stored, dict):
                     job.judgement = _judge(job, copy.copy_path)
                 return stored

@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from airflow_provider_music.exceptions import MusicAudioInvalidError, MusicInputError
 from airflow_provider_music.storage import object_uri
@@ -164,11 +164,23 @@ def judge(local_file: str, gate: QualityGate | None, *, requested: float | None,
 
 
 class TeeStream:
-    """A download that also copies each chunk into a local file, to be analysed once it is stored."""
+    """
+    A download that also copies what it hands on into a local file, to be analysed once it is stored.
+    Used as a context manager (the copy is open inside it); ``tee_stream`` also keeps ``readinto``.
+    """
 
     def __init__(self, stream: AudioStream, copy_path: str) -> None:
         self._stream = stream
         self.copy_path = copy_path
+        self._copy: BinaryIO | None = None
+
+    def __enter__(self) -> TeeStream:
+        self._copy = open(self.copy_path, "wb")  # closed by __exit__
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._copy is not None:
+            self._copy.close()
 
     @property
     def shown_url(self) -> str:
@@ -187,10 +199,26 @@ class TeeStream:
 
     def chunks(self) -> Iterator[bytes]:
         """The download's chunks, each written to the local copy before it is handed on."""
-        with open(self.copy_path, "wb") as copy:
-            for chunk in self._stream.chunks():
-                copy.write(chunk)
-                yield chunk
+        assert self._copy is not None, "use TeeStream as a context manager"
+        for chunk in self._stream.chunks():
+            self._copy.write(chunk)
+            yield chunk
+
+
+class _TeeReadInto(TeeStream):
+    """A `TeeStream` over a download that reads into the caller's buffers (no copies on the way)."""
+
+    def readinto(self, buffer: memoryview) -> int:
+        """Fill ``buffer`` from the download and copy those bytes to the local file; 0 at the end."""
+        assert self._copy is not None, "use TeeStream as a context manager"
+        n: int = self._stream.readinto(buffer)  # type: ignore[attr-defined]  # checked by tee_stream
+        self._copy.write(buffer[:n])
+        return n
+
+
+def tee_stream(stream: AudioStream, copy_path: str) -> TeeStream:
+    """A `TeeStream` of ``stream``, with ``readinto`` when the download offers it (storage's fast path)."""
+    return _TeeReadInto(stream, copy_path) if hasattr(stream, "readinto") else TeeStream(stream, copy_path)
 
 
 def rejected_path(folder: ObjectStoragePath, target_name: str, safe_id: str) -> ObjectStoragePath:

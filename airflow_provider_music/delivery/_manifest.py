@@ -77,7 +77,8 @@ def existing_manifest(
     found = existing_object(resolved, options)
     if found is None:
         return None
-    return check_existing(found, options, None, manifest_meta(request_info, task_info))
+    meta = manifest_meta(request_info, {**task_info, "storage_conn_id": resolved.conn_id})
+    return check_existing(found, options, None, meta)
 
 
 def check_existing(

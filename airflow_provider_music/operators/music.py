@@ -21,6 +21,7 @@ from airflow_provider_music.defaults import (
 )
 from airflow_provider_music.exceptions import MusicInputError, MusicQualityError
 from airflow_provider_music.integration import (
+    MUSIC_EXTRA_LINKS,
     REQUEST_KEY,
     DeliversAudio,
     GenerationRecord,
@@ -186,6 +187,8 @@ class GenerateMusicOperator(DeliversAudio, _SubmitsGenerations):
         "object_name",
     )
     ui_color = "#ce93d8"
+    # "Listen" (the provider's page in the api-server) and, for S3, "S3 console": made per try.
+    operator_extra_links = MUSIC_EXTRA_LINKS
 
     def __init__(
         self,

@@ -20,6 +20,7 @@ from airflow_provider_music.defaults import (
 from airflow_provider_music.delivery import validate_options
 from airflow_provider_music.exceptions import MusicInputError
 from airflow_provider_music.integration import (
+    MUSIC_EXTRA_LINKS,
     REQUEST_KEY,
     DeliversAudio,
     PollProgress,
@@ -104,6 +105,8 @@ class MusicGenerationSensor(DeliversAudio, BaseSensorOperator):
         "request",
     )
     ui_color = "#f3e5f5"
+    # "Listen" (the provider's page in the api-server) and, for S3, "S3 console": made per try.
+    operator_extra_links = MUSIC_EXTRA_LINKS
 
     def __init__(
         self,

@@ -62,8 +62,11 @@ class MultipartUpload:
         if expected_size is not None and expected_size > part_size:
             self._create()  # now, so that its round trip overlaps the reading of the first parts
 
-    def write(self, data: bytes) -> None:
-        """Add ``data``; each full part starts uploading (waiting while the part budget is in flight)."""
+    def write(self, data: bytes | memoryview) -> None:
+        """
+        Add ``data`` (copied into the part buffer before this returns, so it may be a view of a buffer
+        the caller fills again); each full part starts uploading (waiting while the budget is in flight).
+        """
         view = memoryview(data)
         while view:
             if self._part is None:

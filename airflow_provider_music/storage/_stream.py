@@ -66,6 +66,7 @@ class LocalFileStream:
         self._path = os.fspath(path)
         self._content_type = content_type
         self._chunk_size = chunk_size
+        self._offset = 0
 
     @property
     def shown_url(self) -> str:
@@ -87,3 +88,14 @@ class LocalFileStream:
         with open(self._path, "rb") as handle:
             while chunk := handle.read(self._chunk_size):
                 yield chunk
+
+    def readinto(self, buffer: memoryview) -> int:
+        """
+        Fill ``buffer`` with the file's next bytes (storage's copy-free path); 0 at its end. Opened per
+        read (a few microseconds a MiB): a store that stops early then leaves no file open.
+        """
+        with open(self._path, "rb") as handle:
+            handle.seek(self._offset)
+            n = handle.readinto(buffer)
+        self._offset += n
+        return n

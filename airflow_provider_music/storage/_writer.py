@@ -1,9 +1,15 @@
-"""Writing a download into object storage: checked as it streams, never left half-written."""
+"""
+Writing a download into object storage: checked as it streams, never left half-written.
+
+A download that reads into a buffer (the HTTP one) is read into a few reused buffers and handed on as
+views: no bytes object per read and no copy on the way to the sink and the sha256.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import queue
 import threading
 from collections.abc import Callable
@@ -15,6 +21,7 @@ from airflow_provider_music.defaults import (
     DEFAULT_CHUNK_SIZE,
     DEFAULT_MAX_AUDIO_BYTES,
     HASH_QUEUE_PIECES,
+    NETWORK_READ_SIZE,
 )
 from airflow_provider_music.exceptions import MusicAudioInvalidError, MusicDeliveryError, MusicProviderError
 from airflow_provider_music.storage._paths import (
@@ -42,6 +49,12 @@ _CHECK_AFTER_BYTES = 64
 MIN_STORAGE_BLOCK_SIZE = 5 * 1024 * 1024
 #: Characters of a body that is not audio quoted in the error (enough to recognise an error page).
 _PREVIEW_CHARS = 60
+#: CPUs this process may run on from which a local write hashes in a thread of its own. The thread
+#: overlaps the hash with reading and writing (shorter wall time with a core free for it) but costs
+#: CPU time handing pieces between cores: measured on 2 cores (benchmarks/bench_delivery.py), about
+#: 5-18% more CPU for the delivery and no shorter wall time, since the reader, the hash and the rest
+#: of the machine then share the same two cores.
+HASH_THREAD_MIN_CPUS = 3
 
 
 @overload
@@ -149,9 +162,9 @@ def write_stream(
         ensure_folder(folder)
         dest = folder / partial_name(name)
     upload = commits_atomically(dest)
-    # A local write is as fast as the download, so sha256 gets a thread of its own; an upload is the
-    # slow side, so hashing inline costs nothing (and holds no queued pieces in memory).
-    digest = _Sha256(threaded=not upload)
+    # A local write is as fast as the download, so sha256 gets a thread of its own where a core is
+    # free for it; an upload is the slow side, so hashing inline costs nothing.
+    digest = _Sha256(threaded=not upload and _usable_cpus() >= HASH_THREAD_MIN_CPUS)
     sink: _Sink | None = None
     copied = _Copied()
     try:
@@ -166,7 +179,9 @@ def write_stream(
             )
         else:
             sink = _FileSink(dest, block)
-        audio_format = _copy(stream, sink, digest, copied, max_bytes)
+        # The reused read buffers (one per hash slot) stay within one chunk size.
+        piece_size = max(1, min(NETWORK_READ_SIZE, chunk_size // digest.slots))
+        audio_format = _copy(stream, sink, digest, copied, max_bytes, piece_size)
         sha256 = digest.hexdigest()
         sink.commit()
     except MusicProviderError:
@@ -217,20 +232,18 @@ class _Copied:
         self.audio_format: AudioFormat | None = None
 
 
-def _copy(stream: AudioStream, sink: _Sink, digest: _Sha256, copied: _Copied, max_bytes: int) -> AudioFormat:
-    """Every chunk into ``sink`` and ``digest``, checked to be audio, within ``max_bytes`` and complete."""
-    for chunk in stream.chunks():
-        if len(copied.head) < HEADER_BYTES:
-            copied.head += chunk[: HEADER_BYTES - len(copied.head)]
-        if copied.audio_format is None and len(copied.head) >= _CHECK_AFTER_BYTES:
-            copied.audio_format = _require_audio(copied.head, stream)
-        copied.size += len(chunk)
-        if copied.size > max_bytes:
-            raise MusicAudioInvalidError(
-                f"The audio at {stream.shown_url} exceeded the limit of {max_bytes} bytes; stopped"
-            )
-        digest.update(chunk)
-        sink.write(chunk)
+def _copy(
+    stream: AudioStream, sink: _Sink, digest: _Sha256, copied: _Copied, max_bytes: int, piece_size: int
+) -> AudioFormat:
+    """Every byte into ``sink`` and ``digest``, checked to be audio, within ``max_bytes`` and complete."""
+    readinto: _ReadInto | None = getattr(stream, "readinto", None)
+    if readinto is None:
+        for chunk in stream.chunks():
+            _check(stream, chunk, copied, max_bytes)
+            digest.update(chunk)
+            sink.write(chunk)
+    else:
+        _copy_into(stream, readinto, sink, digest, copied, max_bytes, piece_size)
     if copied.audio_format is None:
         copied.audio_format = _require_audio(copied.head, stream)
     if stream.content_length is not None and copied.size != stream.content_length:
@@ -239,6 +252,52 @@ def _copy(stream: AudioStream, sink: _Sink, digest: _Sha256, copied: _Copied, ma
             f"{stream.content_length} bytes"
         )
     return copied.audio_format
+
+
+def _copy_into(
+    stream: AudioStream,
+    readinto: _ReadInto,
+    sink: _Sink,
+    digest: _Sha256,
+    copied: _Copied,
+    max_bytes: int,
+    piece_size: int,
+) -> None:
+    """
+    ``_copy`` of a stream that reads into a buffer: the body is read into a few reused buffers, and
+    each piece is handed to the sink and the digest as a view (no bytes object, no copy). A buffer is
+    filled again only once the digest is done with it (``_Sha256.slots``); the sink is done with it
+    when ``write`` returns. Pieces are at most ``piece_size``, and one more byte is asked than
+    ``max_bytes`` allows at most, so a body over the limit is stopped after one piece.
+    """
+    views = [memoryview(bytearray(piece_size)) for _ in range(digest.slots)]
+    turn = 0
+    while True:
+        view = views[turn]
+        turn = (turn + 1) % len(views)
+        digest.reserve()
+        room = max_bytes + 1 - copied.size
+        n = readinto(view if room >= piece_size else view[:room])
+        if not n:
+            digest.release()
+            return
+        piece = view[:n]
+        _check(stream, piece, copied, max_bytes)
+        digest.update(piece, reserved=True)
+        sink.write(piece)
+
+
+def _check(stream: AudioStream, piece: bytes | memoryview, copied: _Copied, max_bytes: int) -> None:
+    """Count ``piece``; once the first bytes are in, check they are audio; stop at ``max_bytes``."""
+    if len(copied.head) < HEADER_BYTES:
+        copied.head += bytes(piece[: HEADER_BYTES - len(copied.head)])
+    if copied.audio_format is None and len(copied.head) >= _CHECK_AFTER_BYTES:
+        copied.audio_format = _require_audio(copied.head, stream)
+    copied.size += len(piece)
+    if copied.size > max_bytes:
+        raise MusicAudioInvalidError(
+            f"The audio at {stream.shown_url} exceeded the limit of {max_bytes} bytes; stopped"
+        )
 
 
 def _require_audio(head: bytes, stream: AudioStream) -> AudioFormat:
@@ -261,6 +320,14 @@ def _clean_up(sink: _Sink | None, dest: ObjectStoragePath, in_place: bool) -> No
         remove_quietly(dest)
 
 
+def _usable_cpus() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
 def _storage_block(chunk_size: int) -> int:
     """
     The storage write block: half a chunk, but never under S3's 5 MiB part minimum.
@@ -274,35 +341,55 @@ class _Sha256:
     """
     sha256 of the download; ``threaded``: in a thread of its own.
 
-    Fed through a queue of at most HASH_QUEUE_PIECES pieces (hashlib releases the GIL, so it overlaps
-    reading and writing). The thread drains its queue even after a failure, so the reader can never
-    hang on it.
+    At most ``slots`` pieces are with the thread at a time: ``update`` (or ``reserve``) waits for one
+    to be hashed when all are taken, so the queue holds at most HASH_QUEUE_PIECES pieces besides the
+    one being hashed, and a caller that reuses ``slots`` buffers in turn never refills one the thread
+    still reads. hashlib releases the GIL on pieces over 2 KiB, so the hash overlaps reading and
+    writing. The thread goes on taking pieces (and freeing their slots) even after a failure, so the
+    reader can never hang on it.
     """
 
     def __init__(self, *, threaded: bool) -> None:
         self._digest = hashlib.sha256()
-        self._queue: queue.Queue[bytes | None] = queue.Queue(HASH_QUEUE_PIECES)
         self._error: BaseException | None = None
         self._dropping = False
         self._thread: threading.Thread | None = None
+        self.slots = 1
         if threaded:
+            self.slots = HASH_QUEUE_PIECES + 1
+            self._queue: queue.SimpleQueue[bytes | memoryview | None] = queue.SimpleQueue()
+            self._free = threading.Semaphore(self.slots)
             self._thread = threading.Thread(target=self._run, name="music-sha256", daemon=True)
             self._thread.start()
 
     def _run(self) -> None:
         while (piece := self._queue.get()) is not None:
-            if self._dropping or self._error is not None:
-                continue
             try:
-                self._digest.update(piece)
+                if not (self._dropping or self._error is not None):
+                    self._digest.update(piece)
             except BaseException as exc:  # handed to the reader by hexdigest()
                 self._error = exc
+            finally:
+                self._free.release()
 
-    def update(self, piece: bytes) -> None:
+    def reserve(self) -> None:
+        """Wait for a free slot (a buffer the thread is done with) before filling it."""
+        if self._thread is not None:
+            self._free.acquire()
+
+    def release(self) -> None:
+        """Give back a slot ``reserve`` took but no piece used."""
+        if self._thread is not None:
+            self._free.release()
+
+    def update(self, piece: bytes | memoryview, *, reserved: bool = False) -> None:
+        """Hash ``piece`` (in the thread: ``reserved`` says its slot is already taken)."""
         if self._thread is None:
             self._digest.update(piece)
-        else:
-            self._queue.put(piece)
+            return
+        if not reserved:
+            self._free.acquire()
+        self._queue.put(piece)
 
     def hexdigest(self) -> str:
         self._stop()
@@ -321,8 +408,13 @@ class _Sha256:
             self._thread.join()
 
 
+class _ReadInto(Protocol):
+    def __call__(self, buffer: memoryview, /) -> int: ...
+
+
 class _Sink(Protocol):
-    def write(self, data: bytes) -> None: ...
+    def write(self, data: bytes | memoryview) -> None:
+        """Write ``data`` before returning (it may be a view of a buffer that is filled again next)."""
 
     def commit(self) -> None: ...
 
@@ -337,7 +429,7 @@ class _FileSink:
         self._path = path
         self._file = path.open("wb", block_size=block_size)
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | memoryview) -> None:
         self._file.write(data)
 
     def commit(self) -> None:

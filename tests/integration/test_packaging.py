@@ -31,6 +31,7 @@ REPO = Path(__file__).resolve().parents[2]
 UV = REPO / ".venv" / "tools" / "bin" / "uv"
 DIST = "airflow-provider-music"
 ENTRY_POINT = "airflow_provider_music.get_provider_info:get_provider_info"
+PLUGIN_ENTRY_POINT = "airflow_provider_music.ui.plugin:MusicListenPlugin"
 HOOK_CLASS = "airflow_provider_music.hooks.music.MusicGenerationHook"
 AIRFLOW_VERSION = importlib.metadata.version("apache-airflow")
 EXAMPLE_DAG_IDS = sorted(p.stem for p in (REPO / "example_dags").glob("example_*.py"))
@@ -190,6 +191,8 @@ def test_wheel_contents(built: Built) -> None:
         entry_points.read_string(zf.read(f"{dist_info}/entry_points.txt").decode())
         license_text = zf.read(f"{dist_info}/licenses/LICENSE").decode()
     assert dict(entry_points["apache_airflow_provider"]) == {"provider_info": ENTRY_POINT}
+    # The Listen page's plugin: every Airflow component reads this group (docs/listen.md).
+    assert dict(entry_points["airflow.plugins"]) == {"music_listen": PLUGIN_ENTRY_POINT}
     assert "Apache License" in license_text
     assert "airflow_provider_music/py.typed" in names
     for module in (
@@ -202,6 +205,8 @@ def test_wheel_contents(built: Built) -> None:
         "exceptions",
         "defaults",
         "emulator/__main__",
+        "ui/plugin",
+        "ui/_app",
     ):
         assert f"airflow_provider_music/{module}.py" in names, module
     # Only the package goes into the wheel: no tests, example DAGs or caches.
@@ -237,6 +242,19 @@ def test_airflow_lists_the_provider(fresh_venv: Path) -> None:
     providers = {p["package_name"]: p for p in _json_from(result.stdout)}
     assert DIST in providers, sorted(providers)
     assert providers[DIST]["version"] == airflow_provider_music.__version__
+
+
+def test_airflow_loads_the_listen_plugin(fresh_venv: Path) -> None:
+    result = _run(
+        [fresh_venv / "bin" / "airflow", "plugins", "-o", "json"],
+        env=_airflow_env(fresh_venv.parent),
+        cwd=fresh_venv.parent,
+    )
+    ours = [p for p in _json_from(result.stdout) if p.get("name") == "music_listen"]
+    assert len(ours) == 1, result.stdout[-2000:]
+    text = json.dumps(ours[0])
+    assert "/music" in text, text
+    assert "task_instance" in text, text
 
 
 def test_airflow_registers_the_connection_type(fresh_venv: Path) -> None:

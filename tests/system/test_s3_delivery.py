@@ -88,6 +88,15 @@ def test_daily_dag_stores_to_s3(
     master_bytes = ObjectStoragePath(mastered["uri"], conn_id=CONN_ID).read_bytes()
     assert soundfile.info(io.BytesIO(master_bytes)).format == "MP3"
     assert hashlib.sha256(master_bytes).hexdigest() == mastered["sha256"]
+    # The connection the task stored through is recorded (its id only): the Listen page opens the
+    # track with it, and only as the manifest describes it (docs/listen.md).
+    assert manifest["storage_conn_id"] == CONN_ID
+    from airflow_provider_music.ui._app import _checked, _read
+    from airflow_provider_music.ui._objects import resolve_object
+
+    path, size, content_type = _checked(resolve_object(manifest, "track"))
+    assert (size, content_type) == (manifest["size_bytes"], "audio/wav")
+    assert b"".join(_read(path, 0, 4)) == b"RIFF"
 
 
 def test_large_track_streams_in_multipart_blocks(emulator: Emulator, delivery_bucket: str) -> None:

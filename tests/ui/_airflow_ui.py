@@ -96,8 +96,13 @@ def wait_for(check: Callable[[], T | None], timeout: float, what: str, interval:
         time.sleep(interval)
 
 
-def start_browser(profile_dir: Path) -> WebDriver:
-    """Debian's chromium through Debian's chromedriver (Selenium Manager is never consulted)."""
+def start_browser(profile_dir: Path, *, network_log: bool = False) -> WebDriver:
+    """
+    Debian's chromium through Debian's chromedriver (Selenium Manager is never consulted).
+
+    ``network_log``: keep Chromium's DevTools network events (``driver.get_log("performance")``),
+    so a test can see the requests the page made and their headers (a media element's ranges).
+    """
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -105,6 +110,8 @@ def start_browser(profile_dir: Path) -> WebDriver:
     options.binary_location = CHROMIUM
     for arg in (*CHROMIUM_ARGS, f"--user-data-dir={profile_dir}"):
         options.add_argument(arg)
+    if network_log:
+        options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
     service = Service(executable_path=CHROMEDRIVER, log_output=subprocess.DEVNULL)
     driver = webdriver.Chrome(service=service, options=options)
     driver.set_page_load_timeout(120)

@@ -15,11 +15,12 @@ import soundfile
 from airflow_provider_music import QualityGate
 from airflow_provider_music.delivery import REJECTED_FOLDER, _judge
 from airflow_provider_music.delivery._judge import (
-    TeeStream,
     judge,
     rejected_path,
     requested_seconds,
+    tee_stream,
 )
+from airflow_provider_music.storage import LocalFileStream
 
 RATE = 44_100
 
@@ -113,10 +114,22 @@ class _Chunks:
 
 
 def test_the_tee_hands_every_chunk_on_and_keeps_a_local_copy(tmp_path: Path) -> None:
-    tee = TeeStream(_Chunks(), str(tmp_path / "copy"))
-    assert (tee.shown_url, tee.content_type, tee.content_length) == (_Chunks.shown_url, "audio/wav", 6)
-    assert list(tee.chunks()) == [b"abc", b"def"]
+    with tee_stream(_Chunks(), str(tmp_path / "copy")) as tee:
+        assert not hasattr(tee, "readinto")  # the download offers none: storage reads chunks
+        assert (tee.shown_url, tee.content_type, tee.content_length) == (_Chunks.shown_url, "audio/wav", 6)
+        assert list(tee.chunks()) == [b"abc", b"def"]
     assert (tmp_path / "copy").read_bytes() == b"abcdef"
+
+
+def test_the_tee_keeps_the_copy_free_path_of_a_download_that_reads_into_buffers(tmp_path: Path) -> None:
+    source = tmp_path / "source.bin"
+    source.write_bytes(bytes(range(256)) * 40)
+    with tee_stream(LocalFileStream(source), str(tmp_path / "copy")) as tee:
+        buffer = bytearray(1000)
+        got = b""
+        while n := tee.readinto(memoryview(buffer)):  # type: ignore[attr-defined]
+            got += bytes(buffer[:n])
+    assert got == source.read_bytes() == (tmp_path / "copy").read_bytes()
 
 
 def test_a_spool_left_by_a_killed_worker_is_swept_but_a_fresh_one_is_not(

@@ -9,8 +9,12 @@ no thread behind.
 from __future__ import annotations
 
 import hashlib
+import random
+import time
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -23,7 +27,7 @@ from airflow_provider_music.audio import WAV
 from airflow_provider_music.emulator import Emulator, expected_audio
 from airflow_provider_music.exceptions import MusicAudioInvalidError, MusicDeliveryError
 from airflow_provider_music.hooks.music import MusicGenerationHook
-from airflow_provider_music.storage import StoredAudio, finalize, store_stream, write_stream
+from airflow_provider_music.storage import StoredAudio, _writer, finalize, store_stream, write_stream
 
 
 def _write(url: str, folder: ObjectStoragePath, **kw: Any) -> StoredAudio:
@@ -33,6 +37,12 @@ def _write(url: str, folder: ObjectStoragePath, **kw: Any) -> StoredAudio:
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture
+def hash_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A local write hashes in a thread of its own, however few CPUs this machine has."""
+    monkeypatch.setattr(_writer, "HASH_THREAD_MIN_CPUS", 1)
 
 
 @pytest.fixture
@@ -46,7 +56,7 @@ def no_new_local_threads() -> Iterator[None]:
 
 
 def test_local_write_hashes_in_a_thread_and_moves_into_place(
-    emulator: Emulator, tmp_path: Path, no_new_local_threads: None
+    emulator: Emulator, tmp_path: Path, no_new_local_threads: None, hash_thread: None
 ) -> None:
     url = emulator_audio_url(emulator, 30_000)
     folder = ObjectStoragePath(f"file://{tmp_path}/out")
@@ -60,7 +70,7 @@ def test_local_write_hashes_in_a_thread_and_moves_into_place(
 
 
 def test_local_download_broken_off_propagates_and_stops_the_hash_thread(
-    emulator: Emulator, tmp_path: Path, no_new_local_threads: None
+    emulator: Emulator, tmp_path: Path, no_new_local_threads: None, hash_thread: None
 ) -> None:
     url = emulator_audio_url(emulator, 60_000)
     emulator.add_faults([{"target": "audio", "action": "truncate", "bytes": 3_000_000}])
@@ -70,7 +80,7 @@ def test_local_download_broken_off_propagates_and_stops_the_hash_thread(
 
 
 def test_local_storage_failure_propagates_and_stops_the_hash_thread(
-    emulator: Emulator, tmp_path: Path, no_new_local_threads: None
+    emulator: Emulator, tmp_path: Path, no_new_local_threads: None, hash_thread: None
 ) -> None:
     url = emulator_audio_url(emulator, 60_000)
     (tmp_path / "out").mkdir()
@@ -215,3 +225,132 @@ def test_store_stream_names_temporaries_and_sweeps_after_temp_name(tmp_path: Pat
     assert any(n.startswith(".partial-track-") for n in seen)  # the temporary, named after the stem
     assert ".partial-track-0123" not in seen
     assert sorted(p.name for p in tmp_path.iterdir()) == [".partial-track.wav-0123", "track.wav"]
+
+
+# --- a stream that reads into a buffer (the HTTP download): reused buffers, the same checks ----------
+
+
+class IntoStream(MemoryStream):
+    """A ``MemoryStream`` read only through ``readinto``, at most ``piece`` bytes a read."""
+
+    def __init__(self, body: bytes, *, piece: int = 7_777, **kw: Any) -> None:
+        super().__init__(body, **kw)
+        self.piece = piece
+        self.sent = 0
+        self.asked: list[int] = []
+
+    def readinto(self, buffer: memoryview) -> int:
+        if self.break_after is not None and self.sent >= self.break_after:
+            raise MusicDeliveryError(f"The download from {self.shown_url} broke off: test")
+        self.asked.append(len(buffer))
+        n = min(len(buffer), self.piece, len(self.body) - self.sent)
+        buffer[:n] = self.body[self.sent : self.sent + n]
+        self.sent += n
+        return n
+
+    def chunks(self) -> Iterator[bytes]:
+        raise AssertionError("a stream that reads into a buffer is read that way")
+
+
+class _SlowSha256:
+    """sha256 that takes its time, reading each piece late: a refilled buffer would change the digest."""
+
+    def __init__(self) -> None:
+        self._real = hashlib.sha256()
+
+    def update(self, piece: bytes | memoryview) -> None:
+        time.sleep(0.002)
+        self._real.update(piece)
+
+    def hexdigest(self) -> str:
+        return self._real.hexdigest()
+
+
+def test_a_stream_read_into_reused_buffers_is_stored_whole_while_the_hash_lags(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_new_local_threads: None, hash_thread: None
+) -> None:
+    monkeypatch.setattr(_writer, "hashlib", SimpleNamespace(sha256=_SlowSha256))
+    wav = make_wav(0.5)
+    body = wav[:64] + random.Random(7).randbytes(len(wav) - 64)  # no two pieces alike
+    stream = IntoStream(body, piece=5_000)
+    stored = store_stream(stream, ObjectStoragePath(f"file://{tmp_path}/t.wav"), chunk_size=3 * 4096)
+    assert (stored.size_bytes, stored.sha256, stored.audio_format) == (len(body), _sha256(body), WAV)
+    assert (tmp_path / "t.wav").read_bytes() == body
+    assert max(stream.asked) == 4096  # one buffer per hash slot, within the chunk size
+    assert stored.head == body[: len(stored.head)]
+
+
+def test_the_size_limit_stops_a_stream_read_into_buffers(tmp_path: Path, no_new_local_threads: None) -> None:
+    stream = IntoStream(make_wav(1.0), content_length=None)
+    with pytest.raises(MusicAudioInvalidError, match="exceeded the limit of 50000 bytes"):
+        store_stream(stream, ObjectStoragePath(f"file://{tmp_path}/t.wav"), max_bytes=50_000)
+    assert stream.sent == 50_001  # no byte read past the one that breaks the limit
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_stream_read_into_buffers_shorter_than_announced_is_truncated(
+    tmp_path: Path, no_new_local_threads: None
+) -> None:
+    body = make_wav(0.1)
+    with pytest.raises(MusicDeliveryError, match=rf"truncated: got {len(body)} of {len(body) + 1} bytes"):
+        store_stream(
+            IntoStream(body, content_length=len(body) + 1), ObjectStoragePath(f"file://{tmp_path}/t.wav")
+        )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_stream_read_into_buffers_breaking_off_leaves_the_previous_object(
+    tmp_path: Path, no_new_local_threads: None
+) -> None:
+    (tmp_path / "t.wav").write_bytes(b"RIFF-previous")
+    with pytest.raises(MusicDeliveryError, match="broke off"):
+        store_stream(
+            IntoStream(make_wav(1.0), break_after=50_000), ObjectStoragePath(f"file://{tmp_path}/t.wav")
+        )
+    assert [p.name for p in tmp_path.iterdir()] == ["t.wav"]
+    assert (tmp_path / "t.wav").read_bytes() == b"RIFF-previous"
+
+
+def test_a_stream_read_into_buffers_is_not_audio_is_refused(
+    tmp_path: Path, no_new_local_threads: None
+) -> None:
+    with pytest.raises(MusicAudioInvalidError, match="not audio"):
+        store_stream(IntoStream(b"<html>" + b"x" * 100_000), ObjectStoragePath(f"file://{tmp_path}/t.wav"))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_reading_into_buffers_stays_within_two_chunks(tmp_path: Path) -> None:
+    body = make_wav(30.0)  # 5.3 MB
+    chunk = 1024 * 1024
+    tracemalloc.start()
+    try:
+        before, _ = tracemalloc.get_traced_memory()
+        stored = store_stream(
+            IntoStream(body, piece=256 * 1024),
+            ObjectStoragePath(f"file://{tmp_path}/t.wav"),
+            chunk_size=chunk,
+        )
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert stored.sha256 == _sha256(body)
+    # The read buffers take one chunk (one per hash slot); the test's own slices and first imports the rest.
+    assert peak - before < 2 * chunk
+
+
+@pytest.mark.parametrize(("cpus", "threaded"), [(1, False), (2, False), (3, True), (16, True)])
+def test_a_local_write_hashes_in_a_thread_only_with_a_core_free_for_it(
+    cpus: int, threaded: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[bool] = []
+    real = _writer._Sha256
+
+    def spy(*, threaded: bool) -> Any:
+        made.append(threaded)
+        return real(threaded=threaded)
+
+    monkeypatch.setattr(_writer, "_usable_cpus", lambda: cpus)
+    monkeypatch.setattr(_writer, "_Sha256", spy)
+    body = make_wav(0.1)
+    stored = store_stream(IntoStream(body), ObjectStoragePath(f"file://{tmp_path}/t.wav"))
+    assert (made, stored.sha256) == ([threaded], _sha256(body))
