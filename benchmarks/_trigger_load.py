@@ -16,6 +16,16 @@ warm-up); READY reports which objects ended up frozen.
 Every watchdog interval records how late it woke and how much of that time the cyclic garbage
 collector ran (``gc.callbacks``): the longest stall is reported with the collector's part of it, and
 the stalls over 50 ms with the share of their time that was the collector's.
+
+Lateness is wall-clock: on a shared machine it also counts the time this process was not scheduled at
+all. So every iteration of the event loop is also timed in the loop thread's own CPU time
+(``time.thread_time`` around ``BaseEventLoop._run_once``, minus the collector's time inside it): the
+longest stretch of work the loop did without yielding, which is what a trigger's code can be blamed
+for, whatever else runs on the machine. An iteration that follows a descheduled stretch also runs
+the catch-up of everything that fell due meanwhile, so the longest single callback (``Handle._run``,
+one step of one task: a trigger's own code between two awaits) is reported too, and each long
+iteration is told apart by what preceded it: right after an iteration in which the collector ran
+20 ms or more, it is mostly the catch-up of the timers and answers that fell due during that pause.
 """
 
 from __future__ import annotations
@@ -124,6 +134,83 @@ class _Watchdog:
                 )
 
 
+class _LoopMeter:
+    """Each event-loop iteration's CPU time in the loop thread, and the collector's time inside it."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, clock: _GcClock) -> None:
+        self.clock = clock
+        self.iterations = 0
+        self.busy_max = 0.0  # the longest iteration, collector included (CPU seconds)
+        self.busy_excl_gc_max = 0.0  # the longest iteration without the collector's time in it
+        self.over_50ms = 0
+        self.over_50ms_excl_gc = 0
+        self.busy_total = 0.0
+        self._loop: Any = loop
+        self._orig = loop._run_once  # type: ignore[attr-defined]  # asyncio's private step
+        loop._run_once = self._run_once  # type: ignore[attr-defined]
+        self.callback_max = 0.0  # the longest single callback, collector excluded (CPU seconds)
+        self.callback_over_50ms = 0
+        self.handles = 0  # callbacks run in the current iteration
+        self.prev_gc = 0.0  # the collector's time in the previous iteration
+        self.after_gc_over_50ms = 0  # long iterations right after a collector pause (catch-up)
+        self.not_after_gc_max = 0.0  # the longest iteration without the collector, not after one
+        self.worst: list[tuple[float, int, float]] = []  # (ms without GC, callbacks, GC ms before)
+        self._orig_handle_run = asyncio.events.Handle._run
+        meter = self
+
+        def timed_run(handle: asyncio.Handle) -> None:
+            gc_before, t = clock.total, time.thread_time()
+            meter._orig_handle_run(handle)
+            meter.handles += 1
+            net = time.thread_time() - t - (clock.total - gc_before)
+            if net > meter.callback_max:
+                meter.callback_max = net
+            meter.callback_over_50ms += net > 0.05
+
+        asyncio.events.Handle._run = timed_run  # type: ignore[method-assign,assignment]
+
+    def _run_once(self) -> None:
+        gc_before, t = self.clock.total, time.thread_time()
+        self.handles = 0
+        self._orig()
+        busy = time.thread_time() - t
+        in_gc = self.clock.total - gc_before
+        net = max(0.0, busy - in_gc)
+        in_gc_prev = self.prev_gc
+        after_gc = in_gc_prev >= 0.02
+        self.prev_gc = in_gc
+        if net > 0.05:
+            self.after_gc_over_50ms += after_gc
+            self.worst.append((round(net * 1000, 1), self.handles, round(in_gc_prev * 1000, 1)))
+        if not after_gc and net > self.not_after_gc_max:
+            self.not_after_gc_max = net
+        self.iterations += 1
+        self.busy_total += busy
+        if busy > self.busy_max:
+            self.busy_max = busy
+        if net > self.busy_excl_gc_max:
+            self.busy_excl_gc_max = net
+        self.over_50ms += busy > 0.05
+        self.over_50ms_excl_gc += net > 0.05
+
+    def stop(self) -> dict[str, Any]:
+        self._loop._run_once = self._orig
+        asyncio.events.Handle._run = self._orig_handle_run  # type: ignore[method-assign]
+        return {
+            "callback_excl_gc_max_ms": round(self.callback_max * 1000, 2),
+            "callback_excl_gc_over_50ms": self.callback_over_50ms,
+            "loop_iterations": self.iterations,
+            "loop_busy_max_ms": round(self.busy_max * 1000, 2),
+            "loop_busy_excl_gc_max_ms": round(self.busy_excl_gc_max * 1000, 2),
+            "loop_busy_over_50ms": self.over_50ms,
+            "loop_busy_excl_gc_over_50ms": self.over_50ms_excl_gc,
+            "loop_cpu_s": round(self.busy_total, 3),
+            "loop_busy_excl_gc_over_50ms_after_gc_pause": self.after_gc_over_50ms,
+            "loop_busy_excl_gc_not_after_gc_max_ms": round(self.not_after_gc_max * 1000, 2),
+            "loop_busy_worst_ms_callbacks": sorted(self.worst, reverse=True)[:8],
+        }
+
+
 def _ms(values: list[float], q: float) -> float | None:
     if not values:
         return None
@@ -221,6 +308,7 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
     events: dict[str, int] = {}
     errors: list[str] = []
     dog = _Watchdog(clock)
+    meter = _LoopMeter(asyncio.get_running_loop(), clock)
 
     rng = random.Random(42)
     dog_task = asyncio.create_task(dog.run())
@@ -235,6 +323,7 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
     alive = sum(not t.done() for t in tasks)
     dog.stop.set()
     await dog_task
+    loop_figures = meter.stop()
     gc.callbacks.remove(clock)
     objects_end = len(gc.get_objects())
     for t in tasks:
@@ -252,6 +341,7 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
         "errors": len(errors),
         "error_samples": errors[:5],
         **_stall_figures(dog),
+        **loop_figures,
         **_gc_figures(clock),
         "gc_objects_ready": objects_ready,
         "gc_objects_per_trigger": round((objects_end - objects_ready) / args.n, 1),

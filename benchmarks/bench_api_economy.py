@@ -120,7 +120,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
     summary["pass_polls"] = not over
     summary["pass_posts"] = summary["duplicate_posts"] == 0 and stats["posts"] == n
-    summary["pass_connections"] = set(summary["connects_per_run"]) == {1}
+    # Trigger runs of one triggerer share a pool: a run reuses a kept-alive connection or opens one.
+    summary["pass_connections"] = set(summary["connects_per_run"]) <= {0, 1}
     line(f"  events: {summary['events']}")
     line(
         f"  polls per generation: mean {summary['polls_per_generation_mean']}, over ceil(d/p)+1: "

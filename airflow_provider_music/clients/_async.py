@@ -1,10 +1,10 @@
-"""The async client (aiohttp): what the triggerer polls with, one per trigger run."""
+"""The async client (aiohttp): what the triggerer polls with, one per trigger run, sharing one pool."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow_provider_music.clients._faults import aiohttp_causes, transport_error
 from airflow_provider_music.clients._retry import BoundedBody, RetryLog, RetryPolicy
@@ -39,12 +39,43 @@ Answer = tuple[int, Mapping[str, str], bytes]
 Parse = Callable[[int, Mapping[str, str], bytes], T]
 ConnectorFactory = Callable[[], "aiohttp.BaseConnector"]
 
+# The most connections one shared pool keeps open to the API. A trigger holds a connection only
+# while a poll is in flight (milliseconds to a second), so thousands of triggers polling every few
+# seconds need a few dozen; beyond this, a poll waits for a free connection (within its timeout).
+SHARED_POOL_MAX_CONNECTIONS = 128
+
+
+class _SharedSession:
+    """One aiohttp session (pool), used by every client of one event loop with the same settings."""
+
+    __slots__ = ("session", "users")
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self.session = session
+        self.users = 0
+
+
+# (event loop, base URL, key, timeouts, proxy) -> the session its clients share (see AsyncClient).
+_SHARED_SESSIONS: dict[tuple[Any, ...], _SharedSession] = {}
+
+
+def open_shared_sessions() -> dict[str, int]:
+    """The shared sessions open now: base URL -> how many clients hold it (none when idle)."""
+    out: dict[str, int] = {}
+    for key, entry in _SHARED_SESSIONS.items():
+        out[key[1]] = out.get(key[1], 0) + entry.users
+    return out
+
 
 class AsyncClient:
     """
-    One aiohttp session (one pooled connection) for the API, built on first use and kept until
-    ``aclose``; the connection lookup is shared with the process's other clients (``SharedSettings``).
-    Retries stay short here: the trigger adds its own budget of consecutive failed polls.
+    The API over aiohttp, from first use until ``aclose``. Clients of one event loop with the same
+    settings (a triggerer's thousands of trigger runs) share one session, so one pool of kept-alive
+    connections: a trigger run that starts costs no TCP (or TLS) handshake, no session, no connector,
+    and a process keeps a few dozen sockets open instead of one per trigger. The last client to close
+    closes the pool. The connection lookup is shared as well (``SharedSettings``). With a
+    ``connector_factory`` (tests) the client has a session of its own. Retries stay short here: the
+    trigger adds its own budget of consecutive failed polls.
     """
 
     def __init__(
@@ -66,11 +97,12 @@ class AsyncClient:
         self._timeout = timeout
         self._connector_factory = connector_factory
         self._session: aiohttp.ClientSession | None = None
+        self._shared_key: tuple[Any, ...] | None = None  # set while holding a shared session
         self._urls: dict[tuple[str, tuple[tuple[str, str], ...]], yarl.URL] = {}
 
     @property
     def session_open(self) -> bool:
-        """An aiohttp session (and so maybe a pooled connection) is open."""
+        """This client holds an aiohttp session (its own or the shared one)."""
         return self._session is not None
 
     @property
@@ -153,27 +185,55 @@ class AsyncClient:
 
     async def _open(self) -> aiohttp.ClientSession:
         if self._session is None:
-            # aiohttp is imported on first use: the hook's module is imported at DAG-parse time.
-            import aiohttp
-
             settings = await self.settings()
             read_timeout = self.read_timeout(settings)
-            self._session = aiohttp.ClientSession(
-                headers=auth_headers(settings.api_key),
-                # total: a body dripping a byte per read timeout cannot hold a poll for ever.
-                timeout=aiohttp.ClientTimeout(
-                    total=self.connect_timeout + read_timeout,
-                    sock_connect=self.connect_timeout,
-                    sock_read=read_timeout,
-                ),
-                connector=await self._connector(),
-                cookie_jar=aiohttp.DummyCookieJar(),
-                # The proxy is resolved once here: trust_env=True would redo it on every request.
-                proxy=env_proxy(settings.base_url),
+            # The proxy is resolved once here: trust_env=True would redo it on every request.
+            proxy = env_proxy(settings.base_url)
+            if self._connector_factory is not None:
+                self._session = await self._new_session(settings, read_timeout, proxy, shared=False)
+                return self._session
+            key = (
+                asyncio.get_running_loop(),
+                settings.base_url,
+                settings.api_key,
+                read_timeout,
+                self.connect_timeout,
+                proxy,
             )
+            entry = _SHARED_SESSIONS.get(key)
+            if entry is None or entry.session.closed:
+                session = await self._new_session(settings, read_timeout, proxy, shared=True)
+                # another client of this loop may have made one while this one awaited
+                entry = _SHARED_SESSIONS.get(key)
+                if entry is None or entry.session.closed:
+                    entry = _SHARED_SESSIONS[key] = _SharedSession(session)
+                else:
+                    await session.close()
+            entry.users += 1
+            self._shared_key = key
+            self._session = entry.session
         return self._session
 
-    async def _connector(self) -> aiohttp.BaseConnector:
+    async def _new_session(
+        self, settings: ApiSettings, read_timeout: float, proxy: str | None, *, shared: bool
+    ) -> aiohttp.ClientSession:
+        # aiohttp is imported on first use: the hook's module is imported at DAG-parse time.
+        import aiohttp
+
+        return aiohttp.ClientSession(
+            headers=auth_headers(settings.api_key),
+            # total: a body dripping a byte per read timeout cannot hold a poll for ever.
+            timeout=aiohttp.ClientTimeout(
+                total=self.connect_timeout + read_timeout,
+                sock_connect=self.connect_timeout,
+                sock_read=read_timeout,
+            ),
+            connector=await self._connector(shared),
+            cookie_jar=aiohttp.DummyCookieJar(),
+            proxy=proxy,
+        )
+
+    async def _connector(self, shared: bool) -> aiohttp.BaseConnector:
         if self._connector_factory is not None:
             return self._connector_factory()
         import aiohttp
@@ -183,15 +243,27 @@ class AsyncClient:
             ssl_context = shared_ssl_context()
         else:
             ssl_context = await asyncio.to_thread(shared_ssl_context)
-        # One pooled connection, kept across polls (aiohttp's 15 s default is shorter than many
-        # poll intervals, which would mean a new TCP and TLS handshake per poll).
+        # Connections kept across polls (aiohttp's 15 s default is shorter than many poll
+        # intervals, which would mean a new TCP and TLS handshake per poll).
         return aiohttp.TCPConnector(
-            limit=ASYNC_MAX_CONNECTIONS, ssl=ssl_context, keepalive_timeout=ASYNC_KEEPALIVE_EXPIRY_S
+            limit=SHARED_POOL_MAX_CONNECTIONS if shared else ASYNC_MAX_CONNECTIONS,
+            ssl=ssl_context,
+            keepalive_timeout=ASYNC_KEEPALIVE_EXPIRY_S,
         )
 
     async def aclose(self) -> None:
-        """Close the session (its pooled connection) and let go of the shared connection lookup."""
+        """Let go of the session (the last client of a shared one closes it, and its connections)
+        and of the shared connection lookup."""
         self.shared.release()
-        if self._session is not None:
-            session, self._session = self._session, None
-            await session.close()
+        if self._session is None:
+            return
+        session, self._session = self._session, None
+        key, self._shared_key = self._shared_key, None
+        if key is not None:
+            entry = _SHARED_SESSIONS.get(key)
+            if entry is not None and entry.session is session:
+                entry.users -= 1
+                if entry.users > 0:
+                    return
+                del _SHARED_SESSIONS[key]
+        await session.close()

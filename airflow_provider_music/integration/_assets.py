@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from airflow_provider_music.integration._lineage import LINEAGE_RUN_FACET, lineage_dataset, music_run_facet
-
 #: Manifest fields an asset event carries in its extra.
 ASSET_EXTRA_FIELDS = (
     "generation_id",
@@ -85,6 +83,12 @@ class PublishesAudio:
             OutputStatisticsOutputDatasetFacet,
         )
         from airflow.providers.openlineage.extractors import OperatorLineage
+
+        from airflow_provider_music.integration._lineage import (
+            LINEAGE_RUN_FACET,
+            lineage_dataset,
+            music_run_facet,
+        )
 
         if not self._stored_uri:
             return OperatorLineage()

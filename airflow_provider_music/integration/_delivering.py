@@ -19,8 +19,6 @@ from airflow_provider_music.delivery import DeliveryOptions, validate_static_opt
 from airflow_provider_music.exceptions import MusicGenerationFailed, MusicInputError, MusicQualityError
 from airflow_provider_music.integration._assets import PublishesAudio, alias_outlets, task_info
 from airflow_provider_music.integration._deferral import default_deferrable, trigger_kwargs
-from airflow_provider_music.quality import QualityGate
-from airflow_provider_music.wire import generation_failure_text
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -31,6 +29,7 @@ if TYPE_CHECKING:
     from airflow_provider_music.delivery import Destination
     from airflow_provider_music.hooks.music import MusicGenerationHook
     from airflow_provider_music.integration._deferral import TriggerArgs
+    from airflow_provider_music.quality import QualityGate
     from airflow_provider_music.wire import Generation
 
     _Task = BaseOperator
@@ -111,7 +110,11 @@ class DeliversAudio(PublishesAudio, UsesMusicHook):
         ``destination`` and ``object_name`` are templated: they are checked once rendered.
         """
         validate_static_options(if_exists=if_exists, chunk_size=chunk_size, max_bytes=max_bytes)
-        self.quality = QualityGate.from_value(quality)
+        self.quality = None
+        if quality is not None:  # the gate's module loads only for a task that has one
+            from airflow_provider_music.quality import QualityGate
+
+            self.quality = QualityGate.from_value(quality)
         if analyze is False and (self.quality is not None or waveform):
             raise MusicInputError(
                 "analyze=False contradicts a quality gate or waveform=True, which need the analysis"
@@ -205,6 +208,8 @@ class DeliversAudio(PublishesAudio, UsesMusicHook):
         ``generation``, when given, is a status just read: a failed one raises instead.
         """
         if generation is not None and not generation.status.is_success():
+            from airflow_provider_music.wire import generation_failure_text
+
             raise MusicGenerationFailed(
                 generation_failure_text(generation), generation_id=generation_id, status=generation.raw_status
             )

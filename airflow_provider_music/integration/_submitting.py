@@ -14,8 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_music.exceptions import MusicQualityError, MusicTimeoutError
 from airflow_provider_music.integration._delivering import UsesMusicHook
-from airflow_provider_music.integration._progress import PollProgress
-from airflow_provider_music.integration._record import GenerationRecord, RecordedGeneration
 from airflow_provider_music.integration._request import (
     REQUEST_KEY,
     check_literals,
@@ -29,6 +27,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_music.hooks.music import MusicGenerationHook
+    from airflow_provider_music.integration._record import RecordedGeneration
     from airflow_provider_music.wire import Generation
 
 
@@ -102,6 +101,8 @@ class SubmitsGenerations(UsesMusicHook):
         Returns its record (id, usage, client request id) and, when it was reattached, the status just
         read (so a completed one is delivered without waiting).
         """
+        from airflow_provider_music.integration._record import GenerationRecord
+
         self._request_body()  # refuses a bad rendered value before anything is read or sent
         record = GenerationRecord(context)
         previous = record.get()
@@ -126,6 +127,8 @@ class SubmitsGenerations(UsesMusicHook):
         gate rejected earlier generations of this task instance, the record keeps them (the budget)
         and the ``X-Client-Request-Id`` ends in ``:regen-<n>``, so each POST stays traceable.
         """
+        from airflow_provider_music.integration._record import GenerationRecord, RecordedGeneration
+
         previous = GenerationRecord(context).get()
         attempts = previous.attempts if previous is not None else ()
         request_id = self._client_request_id(context)
@@ -161,6 +164,8 @@ class SubmitsGenerations(UsesMusicHook):
             # for judging the same track again.
             self._forget(context)
             raise budget_spent(attempts, budget)
+        from airflow_provider_music.integration._record import GenerationRecord
+
         # Durable before the POST: a retry after a crash counts this attempt and never exceeds the budget.
         GenerationRecord(context).set(replace(recorded, attempts=attempts))
         self.log.warning(
@@ -171,6 +176,8 @@ class SubmitsGenerations(UsesMusicHook):
         return self._submit(context)
 
     def _forget(self, context: Context) -> None:
+        from airflow_provider_music.integration._record import GenerationRecord
+
         GenerationRecord(context).clear()
 
 
@@ -206,6 +213,8 @@ def wait_here(
     hook: MusicGenerationHook, generation_id: str, poll_interval: float, timeout: float, log: Any
 ) -> Generation:
     """Poll from the worker (``deferrable=False``) until the generation is terminal or the deadline."""
+    from airflow_provider_music.integration._progress import PollProgress
+
     progress = PollProgress(generation_id, log)
     started = time.monotonic()
     while True:

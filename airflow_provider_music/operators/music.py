@@ -24,12 +24,8 @@ from airflow_provider_music.integration import (
     MUSIC_EXTRA_LINKS,
     REQUEST_KEY,
     DeliversAudio,
-    GenerationRecord,
-    RecordedGeneration,
     SubmitsGenerations,
-    raise_for_event,
     recorded_request,
-    resume_summary,
     task_info,
     validate_wait,
     wait_here,
@@ -38,6 +34,7 @@ from airflow_provider_music.integration import (
 if TYPE_CHECKING:
     from airflow.sdk import Context, ObjectStoragePath
 
+    from airflow_provider_music.integration import RecordedGeneration
     from airflow_provider_music.quality import QualityGate
     from airflow_provider_music.wire import Generation
 
@@ -286,6 +283,13 @@ class GenerateMusicOperator(DeliversAudio, _SubmitsGenerations):
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the trigger fired: refuse unknown events, deliver on success."""
+        from airflow_provider_music.integration import (
+            GenerationRecord,
+            RecordedGeneration,
+            raise_for_event,
+            resume_summary,
+        )
+
         self.log.info("%s", resume_summary(event))
         recorded = GenerationRecord(context).get()
         if recorded is None:  # the record is gone (cleared by hand): trust the event's id

@@ -23,10 +23,7 @@ from airflow_provider_music.integration import (
     MUSIC_EXTRA_LINKS,
     REQUEST_KEY,
     DeliversAudio,
-    PollProgress,
     mapping_value,
-    raise_for_event,
-    resume_summary,
     validate_wait,
 )
 from airflow_provider_music.wire import coerce_music_length, model_of, validate_generation_id
@@ -34,6 +31,7 @@ from airflow_provider_music.wire import coerce_music_length, model_of, validate_
 if TYPE_CHECKING:
     from airflow.sdk import Context, ObjectStoragePath, XComArg
 
+    from airflow_provider_music.integration import PollProgress
     from airflow_provider_music.quality import QualityGate
     from airflow_provider_music.wire import Generation
 
@@ -189,6 +187,8 @@ class MusicGenerationSensor(DeliversAudio, BaseSensorOperator):
         # the error plain.
         self._check_destination(f"Checked before waiting for generation {self.generation_id}.")
         if not self.deferrable:
+            from airflow_provider_music.integration import PollProgress
+
             self._progress = PollProgress(self.generation_id, self.log)
             return super().execute(context)
         # Imported when deferring: the trigger brings the async HTTP client (not for DAG parsing).
@@ -205,6 +205,8 @@ class MusicGenerationSensor(DeliversAudio, BaseSensorOperator):
         """One status read: False while pending, else deliver (or raise for a failed generation)."""
         generation = self.hook.get_generation(self.generation_id)
         if self._progress is None:  # poke() called on its own (reschedule mode keeps no state anyway)
+            from airflow_provider_music.integration import PollProgress
+
             self._progress = PollProgress(self.generation_id, self.log)
         self._progress.observe(generation.raw_status)
         if generation.status.is_pending():
@@ -213,6 +215,8 @@ class MusicGenerationSensor(DeliversAudio, BaseSensorOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the trigger fired: refuse unknown events, deliver on success."""
+        from airflow_provider_music.integration import raise_for_event, resume_summary
+
         self.log.info("%s", resume_summary(event))
         raise_for_event(event, self.generation_id)
         return self._deliver(context)

@@ -7,11 +7,7 @@ views: no bytes object per read and no copy on the way to the sink and the sha25
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
-import queue
-import threading
 from collections.abc import Callable
 from contextlib import suppress
 from typing import TYPE_CHECKING, Protocol, overload
@@ -20,7 +16,6 @@ from airflow_provider_music.audio import HEADER_BYTES, AudioFormat, sniff
 from airflow_provider_music.defaults import (
     DEFAULT_CHUNK_SIZE,
     DEFAULT_MAX_AUDIO_BYTES,
-    HASH_QUEUE_PIECES,
     NETWORK_READ_SIZE,
 )
 from airflow_provider_music.exceptions import MusicAudioInvalidError, MusicDeliveryError, MusicProviderError
@@ -35,6 +30,7 @@ from airflow_provider_music.storage._paths import (
     remove_quietly,
 )
 from airflow_provider_music.storage._s3_multipart import MultipartUpload
+from airflow_provider_music.storage._sha256 import HASH_THREAD_MIN_CPUS, Sha256, usable_cpus
 from airflow_provider_music.storage._stream import AudioStream, StoredAudio
 
 if TYPE_CHECKING:
@@ -49,12 +45,6 @@ _CHECK_AFTER_BYTES = 64
 MIN_STORAGE_BLOCK_SIZE = 5 * 1024 * 1024
 #: Characters of a body that is not audio quoted in the error (enough to recognise an error page).
 _PREVIEW_CHARS = 60
-#: CPUs this process may run on from which a local write hashes in a thread of its own. The thread
-#: overlaps the hash with reading and writing (shorter wall time with a core free for it) but costs
-#: CPU time handing pieces between cores: measured on 2 cores (benchmarks/bench_delivery.py), about
-#: 5-18% more CPU for the delivery and no shorter wall time, since the reader, the hash and the rest
-#: of the machine then share the same two cores.
-HASH_THREAD_MIN_CPUS = 3
 
 
 @overload
@@ -164,7 +154,7 @@ def write_stream(
     upload = commits_atomically(dest)
     # A local write is as fast as the download, so sha256 gets a thread of its own where a core is
     # free for it; an upload is the slow side, so hashing inline costs nothing.
-    digest = _Sha256(threaded=not upload and _usable_cpus() >= HASH_THREAD_MIN_CPUS)
+    digest = Sha256(threaded=not upload and usable_cpus() >= HASH_THREAD_MIN_CPUS)
     sink: _Sink | None = None
     copied = _Copied()
     try:
@@ -233,7 +223,7 @@ class _Copied:
 
 
 def _copy(
-    stream: AudioStream, sink: _Sink, digest: _Sha256, copied: _Copied, max_bytes: int, piece_size: int
+    stream: AudioStream, sink: _Sink, digest: Sha256, copied: _Copied, max_bytes: int, piece_size: int
 ) -> AudioFormat:
     """Every byte into ``sink`` and ``digest``, checked to be audio, within ``max_bytes`` and complete."""
     readinto: _ReadInto | None = getattr(stream, "readinto", None)
@@ -258,7 +248,7 @@ def _copy_into(
     stream: AudioStream,
     readinto: _ReadInto,
     sink: _Sink,
-    digest: _Sha256,
+    digest: Sha256,
     copied: _Copied,
     max_bytes: int,
     piece_size: int,
@@ -266,7 +256,7 @@ def _copy_into(
     """
     ``_copy`` of a stream that reads into a buffer: the body is read into a few reused buffers, and
     each piece is handed to the sink and the digest as a view (no bytes object, no copy). A buffer is
-    filled again only once the digest is done with it (``_Sha256.slots``); the sink is done with it
+    filled again only once the digest is done with it (``Sha256.slots``); the sink is done with it
     when ``write`` returns. Pieces are at most ``piece_size``, and one more byte is asked than
     ``max_bytes`` allows at most, so a body over the limit is stopped after one piece.
     """
@@ -320,14 +310,6 @@ def _clean_up(sink: _Sink | None, dest: ObjectStoragePath, in_place: bool) -> No
         remove_quietly(dest)
 
 
-def _usable_cpus() -> int:
-    """The CPUs this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # not on Linux
-        return os.cpu_count() or 1
-
-
 def _storage_block(chunk_size: int) -> int:
     """
     The storage write block: half a chunk, but never under S3's 5 MiB part minimum.
@@ -335,77 +317,6 @@ def _storage_block(chunk_size: int) -> int:
     So UPLOAD_PARTS_IN_MEMORY (2) parts keep a delivery within two chunk sizes.
     """
     return max(chunk_size // 2, MIN_STORAGE_BLOCK_SIZE)
-
-
-class _Sha256:
-    """
-    sha256 of the download; ``threaded``: in a thread of its own.
-
-    At most ``slots`` pieces are with the thread at a time: ``update`` (or ``reserve``) waits for one
-    to be hashed when all are taken, so the queue holds at most HASH_QUEUE_PIECES pieces besides the
-    one being hashed, and a caller that reuses ``slots`` buffers in turn never refills one the thread
-    still reads. hashlib releases the GIL on pieces over 2 KiB, so the hash overlaps reading and
-    writing. The thread goes on taking pieces (and freeing their slots) even after a failure, so the
-    reader can never hang on it.
-    """
-
-    def __init__(self, *, threaded: bool) -> None:
-        self._digest = hashlib.sha256()
-        self._error: BaseException | None = None
-        self._dropping = False
-        self._thread: threading.Thread | None = None
-        self.slots = 1
-        if threaded:
-            self.slots = HASH_QUEUE_PIECES + 1
-            self._queue: queue.SimpleQueue[bytes | memoryview | None] = queue.SimpleQueue()
-            self._free = threading.Semaphore(self.slots)
-            self._thread = threading.Thread(target=self._run, name="music-sha256", daemon=True)
-            self._thread.start()
-
-    def _run(self) -> None:
-        while (piece := self._queue.get()) is not None:
-            try:
-                if not (self._dropping or self._error is not None):
-                    self._digest.update(piece)
-            except BaseException as exc:  # handed to the reader by hexdigest()
-                self._error = exc
-            finally:
-                self._free.release()
-
-    def reserve(self) -> None:
-        """Wait for a free slot (a buffer the thread is done with) before filling it."""
-        if self._thread is not None:
-            self._free.acquire()
-
-    def release(self) -> None:
-        """Give back a slot ``reserve`` took but no piece used."""
-        if self._thread is not None:
-            self._free.release()
-
-    def update(self, piece: bytes | memoryview, *, reserved: bool = False) -> None:
-        """Hash ``piece`` (in the thread: ``reserved`` says its slot is already taken)."""
-        if self._thread is None:
-            self._digest.update(piece)
-            return
-        if not reserved:
-            self._free.acquire()
-        self._queue.put(piece)
-
-    def hexdigest(self) -> str:
-        self._stop()
-        if self._error is not None:
-            raise self._error
-        return self._digest.hexdigest()
-
-    def close(self) -> None:
-        """Drop what is still queued and wait for the thread (safe after ``hexdigest``)."""
-        self._dropping = True
-        self._stop()
-
-    def _stop(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            self._queue.put(None)
-            self._thread.join()
 
 
 class _ReadInto(Protocol):

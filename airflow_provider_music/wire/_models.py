@@ -7,10 +7,6 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Literal
 
-from airflow_provider_music import __version__
-
-USER_AGENT = f"airflow-provider-music/{__version__}"
-
 Operation = Literal["submit", "status"]
 
 

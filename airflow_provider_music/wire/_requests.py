@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
+from airflow_provider_music import __version__
 from airflow_provider_music.defaults import (
     DEFAULT_HOST,
     DEFAULT_MODEL,
 )
 from airflow_provider_music.exceptions import MusicInputError
-from airflow_provider_music.wire._models import USER_AGENT, ApiRequest
 from airflow_provider_music.wire._tracing import CLIENT_REQUEST_ID_HEADER, is_valid_client_request_id
 from airflow_provider_music.wire._validation import build_body
+
+if TYPE_CHECKING:
+    from airflow_provider_music.wire._models import ApiRequest
+
+USER_AGENT = f"airflow-provider-music/{__version__}"
 
 # The one endpoint: POST creates a generation, GET reads one (not a default: it is the API's path).
 GENERATE_AUDIO_PATH: Final = "/v2/generate/audio"
@@ -79,6 +84,8 @@ def build_submit_request(
     Validate, then describe ``POST /v2/generate/audio`` (with the client request id when valid): the
     body is ``build_body``'s (the length in the model's own field, then ``fields``, then ``extra_body``).
     """
+    from airflow_provider_music.wire._models import ApiRequest  # run time only: not at DAG parse
+
     body = build_body(model, prompt, music_length_ms, fields=fields, extra_body=extra_body)
     headers = None
     if client_request_id is not None and is_valid_client_request_id(client_request_id):
@@ -88,6 +95,8 @@ def build_submit_request(
 
 def build_status_request(base_url: str, generation_id: str) -> ApiRequest:
     """Describe ``GET /v2/generate/audio?generation_id=...`` (the transport URL-encodes the id)."""
+    from airflow_provider_music.wire._models import ApiRequest  # run time only: not at DAG parse
+
     validate_generation_id(generation_id)
     return ApiRequest(
         "GET", base_url + GENERATE_AUDIO_PATH, "status", params={"generation_id": generation_id}

@@ -198,3 +198,31 @@ def test_async_bad_key_is_not_retried(emulator: Emulator, monkeypatch: pytest.Mo
         _aget(MusicGenerationHook(max_attempts=5), "x:y/z")
     assert "wrong-key" not in str(caught.value)
     assert emulator.stats()["auth_failures"] == 1
+
+
+def test_concurrent_runs_share_one_pool_and_the_last_one_closes_it(emulator: Emulator) -> None:
+    from airflow_provider_music.clients._async import open_shared_sessions
+
+    _stays_pending(emulator)
+    gen_id = MusicGenerationHook().submit_generation("p")
+    before = emulator.stats()["api_connections"]
+
+    async def scenario() -> None:
+        hooks = [MusicGenerationHook() for _ in range(20)]
+        for _ in range(2):  # one poll at a time: one kept-alive connection serves them all
+            for hook in hooks:
+                await hook.aget_generation(gen_id)
+        assert open_shared_sessions() == {emulator.base_url: 20}
+        assert hooks[0].async_client._session is hooks[-1].async_client._session
+        session = hooks[0].async_client._session
+        for hook in hooks[:-1]:
+            await hook.aclose()
+        assert session is not None
+        assert not session.closed  # still in use by the last run
+        await hooks[-1].aclose()
+        assert session.closed
+        assert open_shared_sessions() == {}
+
+    asyncio.run(scenario())
+    assert emulator.stats()["api_connections"] - before == 1
+    assert emulator.stats()["generations"][gen_id]["gets"] == 40

@@ -28,6 +28,7 @@ from airflow_provider_music.emulator import Emulator, expected_audio
 from airflow_provider_music.exceptions import MusicAudioInvalidError, MusicDeliveryError
 from airflow_provider_music.hooks.music import MusicGenerationHook
 from airflow_provider_music.storage import StoredAudio, _writer, finalize, store_stream, write_stream
+from airflow_provider_music.storage import _sha256 as sha256_module
 
 
 def _write(url: str, folder: ObjectStoragePath, **kw: Any) -> StoredAudio:
@@ -269,7 +270,7 @@ class _SlowSha256:
 def test_a_stream_read_into_reused_buffers_is_stored_whole_while_the_hash_lags(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_new_local_threads: None, hash_thread: None
 ) -> None:
-    monkeypatch.setattr(_writer, "hashlib", SimpleNamespace(sha256=_SlowSha256))
+    monkeypatch.setattr(sha256_module, "hashlib", SimpleNamespace(sha256=_SlowSha256))
     wav = make_wav(0.5)
     body = wav[:64] + random.Random(7).randbytes(len(wav) - 64)  # no two pieces alike
     stream = IntoStream(body, piece=5_000)
@@ -343,14 +344,14 @@ def test_a_local_write_hashes_in_a_thread_only_with_a_core_free_for_it(
     cpus: int, threaded: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     made: list[bool] = []
-    real = _writer._Sha256
+    real = sha256_module.Sha256
 
     def spy(*, threaded: bool) -> Any:
         made.append(threaded)
         return real(threaded=threaded)
 
-    monkeypatch.setattr(_writer, "_usable_cpus", lambda: cpus)
-    monkeypatch.setattr(_writer, "_Sha256", spy)
+    monkeypatch.setattr(_writer, "usable_cpus", lambda: cpus)
+    monkeypatch.setattr(_writer, "Sha256", spy)
     body = make_wav(0.1)
     stored = store_stream(IntoStream(body), ObjectStoragePath(f"file://{tmp_path}/t.wav"))
     assert (made, stored.sha256) == ([threaded], _sha256(body))
