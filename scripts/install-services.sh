@@ -8,32 +8,13 @@
 #                 the `postgres` system user the test runs them as (PostgreSQL refuses to run as root)
 #   redis-server  the broker (redis-server)
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/_apt.sh"
 
-PACKAGES=(postgresql redis-server)
-
-if [[ "$(id -u)" -ne 0 ]]; then
-    echo "install-services.sh: must run as root (try: sudo bash $0)" >&2
-    exit 1
-fi
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "install-services.sh: apt-get not found; this script supports Debian/Ubuntu only" >&2
-    exit 1
-fi
-
-missing=()
-for pkg in "${PACKAGES[@]}"; do
-    if [[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)" != "install ok installed" ]]; then
-        missing+=("$pkg")
-    fi
-done
-
-if [[ ${#missing[@]} -gt 0 ]]; then
-    echo "install-services.sh: installing ${missing[*]}"
-    log="$(mktemp)"
-    trap 'rm -f "$log"' EXIT
-    # Quiet on success; on failure show everything apt said. policy-rc.d answers 101 ("action not
-    # allowed") so the packages' own services are not started: the test starts its own servers, on
-    # free ports, from a temporary folder, and nothing should keep running after the install.
+apt_missing install-services.sh postgresql redis-server
+if [[ ${#APT_MISSING[@]} -gt 0 ]]; then
+    # policy-rc.d answers 101 ("action not allowed") so the packages' own services are not started: the
+    # test starts its own servers, on free ports, from a temporary folder, and nothing should keep running
+    # after the install.
     created_policy=0
     if [[ ! -e /usr/sbin/policy-rc.d ]]; then
         printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
@@ -41,17 +22,11 @@ if [[ ${#missing[@]} -gt 0 ]]; then
         created_policy=1
     fi
     status=0
-    {
-        DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-                -o Dpkg::Use-Pty=0 "${missing[@]}"
-    } >"$log" 2>&1 || status=$?
+    apt_install install-services.sh || status=$?
     if [[ $created_policy -eq 1 ]]; then
         rm -f /usr/sbin/policy-rc.d
     fi
     if [[ $status -ne 0 ]]; then
-        cat "$log" >&2
-        echo "install-services.sh: apt-get failed to install ${missing[*]}" >&2
         exit 1
     fi
 fi
@@ -65,8 +40,5 @@ if ! getent passwd postgres >/dev/null; then
     echo "install-services.sh: the postgres system user is missing although postgresql is installed" >&2
     exit 1
 fi
-if ! command -v redis-server >/dev/null 2>&1; then
-    echo "install-services.sh: 'redis-server' is missing although redis-server is installed" >&2
-    exit 1
-fi
+require_commands install-services.sh redis-server
 echo "install-services.sh: ready: $("$(dirname "$initdb")/postgres" --version), $(redis-server --version | cut -d' ' -f1-3)"
