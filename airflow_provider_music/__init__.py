@@ -9,8 +9,9 @@ time, Airflow's provider discovery) costs nothing beyond it. The layer packages 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from airflow_provider_music._lazy import lazy_exports
 
 # The one place the version is written: pyproject.toml reads it from here (hatch `dynamic` version).
 __version__ = "0.1.0"
@@ -126,14 +127,4 @@ if TYPE_CHECKING:
     from airflow_provider_music.wire import client_request_id
 
 
-def __getattr__(name: str) -> Any:
-    module = _PUBLIC.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # resolved once
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _PUBLIC)

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import gc
 import json
 import os
@@ -319,7 +320,15 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
         for i in range(args.n)
     ]
     _say(f"STARTED {time.time():.3f}")
+    # BENCH_TRIGGER_PROFILE=FILE: a cProfile of the measured run (slows it: not for the figures).
+    profile = os.environ.get("BENCH_TRIGGER_PROFILE")
+    profiler = cProfile.Profile()
+    if profile:
+        profiler.enable()
     await asyncio.sleep(args.duration)
+    if profile:
+        profiler.disable()
+        profiler.dump_stats(profile)
     alive = sum(not t.done() for t in tasks)
     dog.stop.set()
     await dog_task

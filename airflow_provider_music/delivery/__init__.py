@@ -2,46 +2,17 @@
 One delivery path, from a completed generation to an object in storage plus its manifest: the options
 and their checks, the destination and its pre-POST checks, object naming, ``if_exists``, the manifest.
 
-DAG files import the operator modules, which need only the options and their checks at parse time:
-those load with the package; the rest (which brings storage and audio code) loads on first use
-(PEP 562 ``__getattr__``), so ``delivery.deliver_generation`` costs nothing until a task runs.
+DAG files import the operator modules, which need only the options and their checks at parse time.
+Every name loads its module on first use (PEP 562), so a DAG pays for the options it uses (the
+mastering ones only with ``MasterAudioOperator``) and the rest (storage and audio code) costs
+nothing until a task runs.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from airflow_provider_music.delivery._master_options import (
-    DEFAULT_MASTER_FORMAT,
-    DEFAULT_MASTER_PASSES,
-    DEFAULT_TARGET_LUFS,
-    DEFAULT_TRUE_PEAK_CEILING_DBTP,
-    MASTER_FORMATS,
-    MP3_SAMPLE_RATES,
-    MasteringOptions,
-    SourceTrack,
-    check_absolute,
-    check_destination_format,
-    coerce_ceiling,
-    coerce_max_passes,
-    coerce_output_format,
-    coerce_sample_rate,
-    coerce_target_lufs,
-    mastering_options,
-    source_track,
-)
-from airflow_provider_music.delivery._options import (
-    MIN_CHUNK_SIZE,
-    DeliveryOptions,
-    validate_chunk_size,
-    validate_destination,
-    validate_if_exists,
-    validate_max_bytes,
-    validate_object_name,
-    validate_options,
-    validate_static_options,
-)
+from airflow_provider_music._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from airflow_provider_music.delivery._deliver import AudioSource, Manifest, TaskLog, deliver_generation
@@ -69,14 +40,80 @@ if TYPE_CHECKING:
         sidecar_path,
         write_json_atomically,
     )
+    from airflow_provider_music.delivery._master_options import (
+        DEFAULT_MASTER_FORMAT,
+        DEFAULT_MASTER_PASSES,
+        DEFAULT_TARGET_LUFS,
+        DEFAULT_TRUE_PEAK_CEILING_DBTP,
+        MASTER_FORMATS,
+        MP3_SAMPLE_RATES,
+        MasteringOptions,
+        SourceTrack,
+        check_absolute,
+        check_destination_format,
+        coerce_ceiling,
+        coerce_max_passes,
+        coerce_output_format,
+        coerce_sample_rate,
+        coerce_target_lufs,
+        mastering_options,
+        source_track,
+    )
     from airflow_provider_music.delivery._mastering import master_track, mastered_target
     from airflow_provider_music.delivery._naming import format_from_url, object_file_name, safe_object_name
+    from airflow_provider_music.delivery._options import (
+        MIN_CHUNK_SIZE,
+        DeliveryOptions,
+        validate_chunk_size,
+        validate_destination,
+        validate_if_exists,
+        validate_max_bytes,
+        validate_object_name,
+        validate_options,
+        validate_static_options,
+    )
 
 #: The names loaded on first use, and the module of this package that holds each.
 _LAZY: dict[str, str] = {
-    **dict.fromkeys(("AudioSource", "Manifest", "TaskLog", "deliver_generation"), "_deliver"),
     **dict.fromkeys(
-        ("Destination", "check_destination", "existing_object", "resolve_destination"), "_destination"
+        (
+            "DEFAULT_MASTER_FORMAT",
+            "DEFAULT_MASTER_PASSES",
+            "DEFAULT_TARGET_LUFS",
+            "DEFAULT_TRUE_PEAK_CEILING_DBTP",
+            "MASTER_FORMATS",
+            "MP3_SAMPLE_RATES",
+            "MasteringOptions",
+            "SourceTrack",
+            "check_absolute",
+            "check_destination_format",
+            "coerce_ceiling",
+            "coerce_max_passes",
+            "coerce_output_format",
+            "coerce_sample_rate",
+            "coerce_target_lufs",
+            "mastering_options",
+            "source_track",
+        ),
+        "._master_options",
+    ),
+    **dict.fromkeys(
+        (
+            "MIN_CHUNK_SIZE",
+            "DeliveryOptions",
+            "validate_chunk_size",
+            "validate_destination",
+            "validate_if_exists",
+            "validate_max_bytes",
+            "validate_object_name",
+            "validate_options",
+            "validate_static_options",
+        ),
+        "._options",
+    ),
+    **dict.fromkeys(("AudioSource", "Manifest", "TaskLog", "deliver_generation"), "._deliver"),
+    **dict.fromkeys(
+        ("Destination", "check_destination", "existing_object", "resolve_destination"), "._destination"
     ),
     **dict.fromkeys(
         (
@@ -89,10 +126,10 @@ _LAZY: dict[str, str] = {
             "sidecar_path",
             "write_json_atomically",
         ),
-        "_manifest",
+        "._manifest",
     ),
-    **dict.fromkeys(("format_from_url", "object_file_name", "safe_object_name"), "_naming"),
-    **dict.fromkeys(("master_track", "mastered_target"), "_mastering"),
+    **dict.fromkeys(("format_from_url", "object_file_name", "safe_object_name"), "._naming"),
+    **dict.fromkeys(("master_track", "mastered_target"), "._mastering"),
     **dict.fromkeys(
         (
             "REJECTED_FOLDER",
@@ -102,22 +139,12 @@ _LAZY: dict[str, str] = {
             "require_audio_extra",
             "requested_seconds",
         ),
-        "_judge",
+        "._judge",
     ),
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value  # once loaded, a plain module attribute
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 
 __all__ = [

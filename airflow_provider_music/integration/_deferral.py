@@ -1,6 +1,7 @@
 """How a task of this provider waits: deferrable or not, poll interval and timeout, trigger arguments."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: TypedDict would compile each string annotation
+# (typing.ForwardRef) while a DAG file imports this module.
 
 import os
 import time

@@ -25,7 +25,8 @@ from airflow_provider_music.wire import (
     validate_submission,
 )
 
-_INTEGER_TEXT: Final = re.compile(r"\s*-?\d+\s*")
+# Patterns are compiled on first use (re caches them), not while a DAG file imports this module.
+_INTEGER_TEXT: Final = r"\s*-?\d+\s*"
 
 _REFERENCE_AUDIO: Final = "reference_audio_url"
 
@@ -53,7 +54,7 @@ def is_pending(value: object) -> bool:
 
 def typed_fields(lyrics: object, negative_prompt: object, seed: object) -> dict[str, Any]:
     """The typed keyword arguments given (None: not sent); a rendered seed's digits become an integer."""
-    if isinstance(seed, str) and _INTEGER_TEXT.fullmatch(seed):
+    if isinstance(seed, str) and re.fullmatch(_INTEGER_TEXT, seed):
         seed = int(seed)  # a rendered template: "42", or "-1" (refused as out of range, not as text)
     given = {"lyrics": lyrics, "negative_prompt": negative_prompt, "seed": seed}
     return {name: value for name, value in given.items() if value is not None}

@@ -11,18 +11,19 @@ Two choices of this provider, not of the vendor:
   stored audio could not be verified as audio (delivery sniffs MP3/WAV). Choose mp3 or wav.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: NamedTuple would compile every string annotation
+# (typing.ForwardRef) while a DAG file imports this module; evaluated annotations cost nothing.
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, NamedTuple
 
+# The records are NamedTuples, not frozen dataclasses: operator modules load this at DAG-parse time,
+# and dataclass compiles its generated methods with exec (ten times the cost).
 FieldType = Literal["string", "integer", "boolean", "object"]
 
 
-@dataclass(frozen=True)
-class FieldRule:
+class FieldRule(NamedTuple):
     """
     One field of a model's request body, as its JSON schema declares it.
 
@@ -38,13 +39,12 @@ class FieldRule:
     max_length: int | None = None
     enum: tuple[Any, ...] | None = None
     default: Any = None
-    fields: Mapping[str, FieldRule] = field(default_factory=lambda: MappingProxyType({}))
+    fields: Mapping[str, "FieldRule"] = MappingProxyType({})
     open_keys: bool = False
     hint: str | None = None
 
 
-@dataclass(frozen=True)
-class MusicModel:
+class MusicModel(NamedTuple):
     """
     A model: its schema's source, its fields (``prompt`` included, ``model`` not), the field that takes
     ``music_length_ms`` (in ``length_unit_ms`` milliseconds per unit; None: the model has no length),

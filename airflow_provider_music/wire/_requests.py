@@ -28,7 +28,7 @@ GENERATION_ID_MAX_CHARS: Final = 512
 # A syntactically valid id that names no generation: a cheap, authenticated, side-effect-free call.
 PROBE_GENERATION_ID: Final = "airflow-provider-music-connection-test"
 
-_CONTROL_CHARS = re.compile(r"[\x00-\x1f]")
+_CONTROL_CHARS = r"[\x00-\x1f]"  # compiled on first use (re caches it), not at DAG-parse time
 
 
 def normalize_base_url(host: str | None, port: int | None = None, schema: str | None = None) -> str:
@@ -118,6 +118,6 @@ def validate_generation_id(generation_id: object) -> str:
     """The id itself when it can be polled: a non-empty string, short, without control characters."""
     if not isinstance(generation_id, str) or not generation_id.strip():
         raise MusicInputError(f"generation_id must be a non-empty string, got {generation_id!r}")
-    if len(generation_id) > GENERATION_ID_MAX_CHARS or _CONTROL_CHARS.search(generation_id):
+    if len(generation_id) > GENERATION_ID_MAX_CHARS or re.search(_CONTROL_CHARS, generation_id):
         raise MusicInputError("generation_id contains control characters or is longer than 512 characters")
     return generation_id

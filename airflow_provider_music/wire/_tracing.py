@@ -8,14 +8,15 @@ import re
 
 CLIENT_REQUEST_ID_HEADER = "X-Client-Request-Id"
 CLIENT_REQUEST_ID_MAX_CHARS = 128
-_CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-_READABLE_PART = re.compile(r"[A-Za-z0-9._-]+")
+# Compiled on first use (re caches them), not while a DAG file imports this module.
+_CLIENT_REQUEST_ID = r"[A-Za-z0-9._:-]{1,128}"
+_READABLE_PART = r"[A-Za-z0-9._-]+"
 _HASH_CHARS = 24  # hex digits of sha256: 96 bits
 
 
 def is_valid_client_request_id(value: object) -> bool:
     """What the service keeps: 1-128 characters of ``[A-Za-z0-9._:-]`` (it drops anything else)."""
-    return isinstance(value, str) and _CLIENT_REQUEST_ID.fullmatch(value) is not None
+    return isinstance(value, str) and re.fullmatch(_CLIENT_REQUEST_ID, value) is not None
 
 
 def client_request_id(dag_id: str, run_id: str, task_id: str, map_index: int | None = None) -> str:
@@ -29,7 +30,7 @@ def client_request_id(dag_id: str, run_id: str, task_id: str, map_index: int | N
     index = -1 if map_index is None else int(map_index)
     parts = [str(dag_id), str(run_id), str(task_id)] + ([str(index)] if index != -1 else [])
     readable = ":".join(parts)
-    if len(readable) <= CLIENT_REQUEST_ID_MAX_CHARS and all(_READABLE_PART.fullmatch(p) for p in parts):
+    if len(readable) <= CLIENT_REQUEST_ID_MAX_CHARS and all(re.fullmatch(_READABLE_PART, p) for p in parts):
         return readable
     digest = hashlib.sha256(json.dumps([*parts[:3], index]).encode("utf-8")).hexdigest()[:_HASH_CHARS]
     shown = ":".join(re.sub(r"[^A-Za-z0-9._-]", "_", p) for p in parts)
