@@ -12,7 +12,14 @@ import json
 import time
 from typing import Any
 
-from benchmarks import bench_analysis, bench_api_economy, bench_dag_parse, bench_delivery, bench_triggerer
+from benchmarks import (
+    bench_analysis,
+    bench_api_economy,
+    bench_dag_parse,
+    bench_delivery,
+    bench_poll_cost,
+    bench_triggerer,
+)
 from benchmarks._common import header, line, machine_info, save_results, verdict
 
 BENCHES = {
@@ -20,6 +27,7 @@ BENCHES = {
     "api_economy": bench_api_economy,
     "delivery": bench_delivery,
     "triggerer": bench_triggerer,
+    "poll_cost": bench_poll_cost,
     "analysis": bench_analysis,
 }
 
@@ -118,6 +126,10 @@ def main() -> None:
         )
     if "triggerer" in results and "error" not in results["triggerer"]:
         rows += triggerer_rows(results["triggerer"]["summary"])
+    if "poll_cost" in results and "error" not in results["poll_cost"]:
+        c = results["poll_cost"]
+        shown = f"{c['ours_us']} vs {c['bare_us']} us ({c['ratio']} x)"
+        rows.append(("Poll CPU: ours vs a bare aiohttp GET (information)", shown, None))
     for name, value, ok in rows:
         line(f"  {name:52s} {value:38s} {verdict(ok)}")
     line(

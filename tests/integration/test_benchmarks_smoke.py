@@ -4,6 +4,7 @@ BENCHMARKS.md, measured on a quiet machine, not to a shared CI runner."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -34,6 +35,26 @@ def test_dag_parse_benchmark_quick_mode_prints_figures(tmp_path: Path) -> None:
     assert "forbidden modules imported:" in out
     assert "modules added:" in out
     assert (tmp_path / "dag_parse_quick.json").is_file()
+
+
+def test_poll_cost_benchmark_quick_mode_prints_figures(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    env["MUSIC_BENCH_RESULTS"] = str(tmp_path)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_poll_cost", "--quick"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "CPU per poll: ours " in done.stdout
+    saved = json.loads((tmp_path / "poll_cost_quick.json").read_text())
+    assert saved["polls"] == 200
+    assert saved["ours_us"] > 0
+    assert saved["bare_us"] > 0
 
 
 def _phase(
