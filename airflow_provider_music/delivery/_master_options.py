@@ -31,7 +31,7 @@ DEFAULT_MASTER_PASSES = 3
 MASTER_NAME_SUFFIX = "-master"
 
 
-# NamedTuples, not frozen dataclasses: a tenth of the cost to define at DAG-parse time.
+# NamedTuples, not frozen dataclasses: a sixth of the cost to define at DAG-parse time.
 class MasteringOptions(NamedTuple):
     """The loudness target, the ceiling, and the output's format and rate (None: the source's)."""
 

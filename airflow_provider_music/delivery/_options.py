@@ -23,7 +23,7 @@ MIN_CHUNK_SIZE = 64 * 1024
 IF_EXISTS_CHOICES = ("overwrite", "skip", "fail")
 
 
-# A NamedTuple, not a frozen dataclass: a tenth of the cost to define at DAG-parse time.
+# A NamedTuple, not a frozen dataclass: a sixth of the cost to define at DAG-parse time.
 class DeliveryOptions(NamedTuple):
     """How and where a track is stored: plain, immutable values, cheap to define at DAG-parse time."""
 

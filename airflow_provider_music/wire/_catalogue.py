@@ -18,11 +18,11 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Final, Literal, NamedTuple
 
-# The records are NamedTuples, not frozen dataclasses: operator modules load this at DAG-parse time,
-# and dataclass compiles its generated methods with exec (ten times the cost).
 FieldType = Literal["string", "integer", "boolean", "object"]
 
 
+# The records are NamedTuples, not frozen dataclasses: operator modules load this at DAG-parse time,
+# and a dataclass, which compiles its generated methods with exec, costs six times as much to define.
 class FieldRule(NamedTuple):
     """
     One field of a model's request body, as its JSON schema declares it.

@@ -225,6 +225,28 @@ def test_operator_modules_import_nothing_heavy() -> None:
     assert out.stdout.strip().splitlines()[-1] == "clean"
 
 
+_MUSIC_ONLY = """
+import sys
+from airflow.sdk import DAG
+from airflow_provider_music.operators.music import GenerateMusicOperator, SubmitMusicGenerationOperator
+from airflow_provider_music.sensors.music import MusicGenerationSensor
+with DAG("music_only", schedule=None):
+    submit = SubmitMusicGenerationOperator(task_id="submit", prompt="a daily jingle")
+    MusicGenerationSensor(task_id="wait", generation_id=submit.output, destination="/tmp/music/")
+    GenerateMusicOperator(task_id="one", prompt="a daily jingle", destination="/tmp/music/")
+print(" ".join(sorted(m for m in sys.modules if m.startswith("airflow_provider_music.delivery."))))
+"""
+
+
+def test_a_dag_without_mastering_loads_no_mastering_code() -> None:
+    """The delivery package exports lazily: the music tasks load their options, not the mastering ones."""
+    out = subprocess.run([sys.executable, "-c", _MUSIC_ONLY], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    loaded = out.stdout.split()
+    assert "airflow_provider_music.delivery._options" in loaded  # the check sees the package's modules
+    assert "airflow_provider_music.delivery._master_options" not in loaded
+
+
 def test_generate_fail_with_existing_object_generates_nothing(emulator: Emulator, tmp_path: Path) -> None:
     target = tmp_path / "kept.wav"
     target.write_bytes(b"RIFF\x00\x00\x00\x00WAVE")
