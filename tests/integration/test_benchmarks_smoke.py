@@ -15,18 +15,23 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_dag_parse_benchmark_quick_mode_prints_figures(tmp_path: Path) -> None:
+def _run_quick(module: str, results: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m benchmarks.<module> --quick`` from the repository, its results written to ``results``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
-    env["MUSIC_BENCH_RESULTS"] = str(tmp_path)
+    env["MUSIC_BENCH_RESULTS"] = str(results)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench_dag_parse", "--quick"],
+    return subprocess.run(
+        [sys.executable, "-m", f"benchmarks.{module}", "--quick"],
         cwd=REPO,
         env=env,
         capture_output=True,
         text=True,
         timeout=300,
     )
+
+
+def test_dag_parse_benchmark_quick_mode_prints_figures(tmp_path: Path) -> None:
+    done = _run_quick("bench_dag_parse", tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     out = done.stdout
     assert "3. DAG-parse cost" in out
@@ -38,17 +43,7 @@ def test_dag_parse_benchmark_quick_mode_prints_figures(tmp_path: Path) -> None:
 
 
 def test_poll_cost_benchmark_quick_mode_prints_figures(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
-    env["MUSIC_BENCH_RESULTS"] = str(tmp_path)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench_poll_cost", "--quick"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = _run_quick("bench_poll_cost", tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "CPU per poll: ours " in done.stdout
     saved = json.loads((tmp_path / "poll_cost_quick.json").read_text())
